@@ -60,6 +60,10 @@ public sealed partial class DicomReader
         return await ReadFileAsync(input, options, options.BulkDataSource, options.BulkDataSourceOffset, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Reads from a pipe (the DIMSE and HTTP hot paths hand data over this way).</summary>
+    public static Task<DicomFile> ReadAsync(System.IO.Pipelines.PipeReader pipe, DicomReaderOptions? options = null, CancellationToken cancellationToken = default) =>
+        ReadAsync(pipe.AsStream(leaveOpen: true), options, cancellationToken);
+
     /// <summary>Reads from bytes in memory; values are slices of <paramref name="bytes"/>, nothing is copied.</summary>
     public static DicomFile Read(ReadOnlyMemory<byte> bytes, DicomReaderOptions? options = null)
     {
