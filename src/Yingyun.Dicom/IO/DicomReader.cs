@@ -40,7 +40,7 @@ public sealed partial class DicomReader
     /// <summary>Opens a file; values over <see cref="DicomReaderOptions.BulkDataThreshold"/> stay on disk as references.</summary>
     public static async Task<DicomFile> OpenAsync(string path, DicomReaderOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        var fs = new FileHandleStream(path);
         await using (fs.ConfigureAwait(false))
         {
             using var input = new DicomInput(fs);
