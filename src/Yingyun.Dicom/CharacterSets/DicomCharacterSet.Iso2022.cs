@@ -214,9 +214,9 @@ public sealed partial class DicomCharacterSet
                     n = WriteCode(buffer, n, g0, code);
                     continue;
                 }
-                if (_codeExtensions && TryFindDeclaredSet(c, out var set, out code))
+                if (_codeExtensions && (TryFindDeclaredSet(c, variants: false, out var set, out code) || TryFindDeclaredSet(c, variants: true, out set, out code)))
                 {
-                    n = Write(buffer, n, set.EscapeSequence);
+                    if (set != (set.CodeElement == CodeElement.G0 ? g0 : g1)) n = Write(buffer, n, set.EscapeSequence);
                     if (set.CodeElement == CodeElement.G0) g0 = set;
                     else g1 = set;
                     n = WriteCode(buffer, n, set, code);
@@ -243,13 +243,14 @@ public sealed partial class DicomCharacterSet
         }
     }
 
-    /// <summary>The first set, in the order of the values of (0008,0005), that can encode <paramref name="c"/>.</summary>
-    private bool TryFindDeclaredSet(char c, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out GraphicCharacterSet? set, out ushort code)
+    /// <summary>The first set, in the order of the values of (0008,0005), that can encode <paramref name="c"/>,
+    /// or with <paramref name="variants"/> a vendor variant of it.</summary>
+    private bool TryFindDeclaredSet(char c, bool variants, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out GraphicCharacterSet? set, out ushort code)
     {
         foreach (var candidate in _declared)
         {
             if (candidate.CodeElement == CodeElement.G0 && !candidate.IsDoubleByte) continue;
-            if (candidate.TryEncode(c, out code))
+            if (variants ? candidate.TryEncodeVariant(c, out code) : candidate.TryEncode(c, out code))
             {
                 set = candidate;
                 return true;

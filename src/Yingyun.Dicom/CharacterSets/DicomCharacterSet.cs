@@ -244,16 +244,31 @@ public sealed partial class DicomCharacterSet
     {
         error = null;
         var fallback = new FirstInvalidBytesFallback();
-        var decoder = _standAlone!.GetDecoder();
-        decoder.Fallback = fallback;
-        // Each byte yields at most one UTF-16 code unit in UTF-8, GBK and GB18030 (four bytes per pair).
-        var chars = new char[value.Length];
-        int n = decoder.GetChars(value, chars, flush: true);
-        if (fallback.Index >= 0)
-            error = $"bytes {GraphicCharacterSet.Hex(fallback.Bytes)} at offset {fallback.Index} are not valid {Terms[0].Trim()} ({_standAlone.WebName})";
+        // The code page decoders take their fallback from the encoding, not from Decoder.Fallback.
+        var encoding = (Encoding)_standAlone!.Clone();
+        encoding.DecoderFallback = fallback;
+        var text = encoding.GetString(value);
+        int invalidLead = _standAloneCodePage == CodePageEncodings.Gbk ? InvalidGbkLeadByte(value) : -1;
+        if (fallback.Index >= 0 && (invalidLead < 0 || fallback.Index < invalidLead))
+            error = $"bytes {GraphicCharacterSet.Hex(fallback.Bytes)} at offset {fallback.Index} are not valid {encoding.EncodingName}";
+        else if (invalidLead >= 0)
+            error = $"byte 0x{value[invalidLead]:X2} at offset {invalidLead} is not valid GBK";
         else if (value.IndexOf(GraphicCharacterSet.Esc) is >= 0 and var esc)
-            error = $"escape sequence at offset {esc}, but {Terms[0].Trim()} allows no code extensions (PS3.3 Table C.12-5)";
-        return new string(chars, 0, n);
+            error = $"escape sequence at offset {esc}, but {encoding.EncodingName} allows no code extensions (PS3.3 Table C.12-5)";
+        return text;
+    }
+
+    /// <summary>Code page 936 reads the single bytes 0x80 and 0xFF as characters (EURO SIGN, a private use
+    /// character), but GBK leads its two-byte codes with 0x81..0xFE and has no such single bytes.</summary>
+    private static int InvalidGbkLeadByte(ReadOnlySpan<byte> value)
+    {
+        for (int i = 0; i < value.Length; i++)
+        {
+            byte b = value[i];
+            if (b is 0x80 or 0xFF) return i;
+            if (b > 0x80) i++;
+        }
+        return -1;
     }
 
     public override string ToString() => Terms.Count == 0 ? "ISO_IR 6" : string.Join('\\', Terms);

@@ -22,6 +22,7 @@ internal sealed class GraphicCharacterSet
     private readonly (char Character, ushort Code)[] _encodeOnly;
     private string? _doubleByte;
     private Dictionary<char, ushort>? _encodeMap;
+    private Dictionary<char, ushort>? _variantMap;
 
     private GraphicCharacterSet(string registration, string name, CodeElement element, byte[] escape,
         string? rightHalf = null, Func<string>? doubleByteSource = null, int extensionRow = -1,
@@ -187,6 +188,30 @@ internal sealed class GraphicCharacterSet
         return EncodeMap.TryGetValue(c, out code);
     }
 
+    /// <summary>Finds a vendor extension cell for <paramref name="c"/>, or the cell of the standard character
+    /// that <paramref name="c"/> is a vendor variant of (see <see cref="IsoIr87"/>). Asked only when no declared
+    /// set has the character in its standard cells.</summary>
+    public bool TryEncodeVariant(char c, out ushort code)
+    {
+        code = 0;
+        return IsDoubleByte && VariantMap.TryGetValue(c, out code);
+    }
+
+    private Dictionary<char, ushort> VariantMap => _variantMap ?? LazyInitializer.EnsureInitialized(ref _variantMap, BuildVariantMap);
+
+    private Dictionary<char, ushort> BuildVariantMap()
+    {
+        var map = new Dictionary<char, ushort>();
+        var table = DoubleByte;
+        if (_extensionRow >= 0)
+            for (int i = _extensionRow * 94; i < (_extensionRow + 1) * 94; i++)
+                if (table[i] != Undefined) map.TryAdd(table[i], CellCode(i));
+        foreach (var (character, code) in _encodeOnly) map.TryAdd(character, code);
+        return map;
+    }
+
+    private static ushort CellCode(int index) => (ushort)((0x21 + index / 94) << 8 | (0x21 + index % 94));
+
     private Dictionary<char, ushort> EncodeMap => _encodeMap ?? LazyInitializer.EnsureInitialized(ref _encodeMap, BuildEncodeMap);
 
     private Dictionary<char, ushort> BuildEncodeMap()
@@ -197,22 +222,17 @@ internal sealed class GraphicCharacterSet
             var table = DoubleByte;
             for (int i = 0; i < Cells; i++)
                 if (table[i] != Undefined && i / 94 != _extensionRow)
-                    map.TryAdd(table[i], (ushort)((0x21 + i / 94) << 8 | (0x21 + i % 94)));
-            // Vendor extension cells come after the standard ones, so a character in both uses the standard cell.
-            for (int i = 0; i < Cells; i++)
-                if (table[i] != Undefined)
-                    map.TryAdd(table[i], (ushort)((0x21 + i / 94) << 8 | (0x21 + i % 94)));
+                    map.TryAdd(table[i], CellCode(i));
         }
         else
         {
             for (int i = 0; i < _rightHalf!.Length; i++)
                 if (_rightHalf[i] != Undefined) map.TryAdd(_rightHalf[i], (ushort)(0xA0 + i));
         }
-        foreach (var (character, code) in _encodeOnly) map.TryAdd(character, code);
         return map;
     }
 
-    /// <summary>Every character this set can represent (for tests and diagnostics).</summary>
+    /// <summary>Every character of the standard set (vendor extension cells excluded), for tests and diagnostics.</summary>
     internal IEnumerable<char> Repertoire()
     {
         if (CodeElement == CodeElement.G0 && !IsDoubleByte)
@@ -221,8 +241,8 @@ internal sealed class GraphicCharacterSet
             yield break;
         }
         var table = IsDoubleByte ? DoubleByte : _rightHalf!;
-        foreach (char c in table)
-            if (c != Undefined) yield return c;
+        for (int i = 0; i < table.Length; i++)
+            if (table[i] != Undefined && !(IsDoubleByte && i / 94 == _extensionRow)) yield return table[i];
     }
 
     internal static string Hex(ReadOnlySpan<byte> bytes)
