@@ -21,9 +21,11 @@ internal static class CodePageEncodings
     /// <summary>Runs the static constructor, if it has not run yet.</summary>
     public static void EnsureRegistered() { }
 
-    /// <summary>Undecodable bytes become U+FFFD, unencodable characters '?'.</summary>
-    public static Encoding Lenient(int codePage) =>
-        Encoding.GetEncoding(codePage, new EncoderReplacementFallback("?"), new DecoderReplacementFallback("\uFFFD"));
+    /// <summary>Undecodable bytes become U+FFFD, unencodable characters '?' (U+FFFD for UTF-8, which can
+    /// encode it; its shared instance keeps the vectorized paths of the runtime).</summary>
+    public static Encoding Lenient(int codePage) => codePage == Utf8
+        ? Encoding.UTF8
+        : Encoding.GetEncoding(codePage, new EncoderReplacementFallback("?"), new DecoderReplacementFallback("\uFFFD"));
 
     /// <summary>Throws on the first unencodable character; used only to answer "can this be encoded?".</summary>
     public static Encoding Strict(int codePage) =>

@@ -70,7 +70,8 @@ public sealed partial class DicomCharacterSet
             else
             {
                 first = SpecificCharacterSetTerms.Resolve(terms[0], out var problem);
-                if (problem is not null) problems.Add(problem);
+                if (first is null) problems.Add(problem + "; the default repertoire is used");
+                else if (problem is not null) problems.Add(problem);
                 known &= first is not null;
             }
         }
@@ -97,8 +98,13 @@ public sealed partial class DicomCharacterSet
                     continue;
                 }
                 var term = SpecificCharacterSetTerms.Resolve(terms[i], out var problem);
+                if (term is null)
+                {
+                    problems.Add($"{problem}; value {i + 1} is ignored");
+                    known = false;
+                    continue;
+                }
                 if (problem is not null) problems.Add(problem);
-                if (term is null) { known = false; continue; }
                 if (term.IsStandAlone)
                 {
                     problems.Add($"'{term.Term}' cannot be used as a code extension (value {i + 1}); it is ignored");
@@ -110,7 +116,7 @@ public sealed partial class DicomCharacterSet
             _codeExtensions = used.Count > 1 || used.Exists(t => t.CodeExtensions);
             if (used.Count > 1)
                 foreach (var t in used)
-                    if (!t.CodeExtensions && !ReferenceEquals(t, SpecificCharacterSetTerms.IsoIr6))
+                    if (!t.CodeExtensions)
                         problems.Add($"'{t.Term}' has no code extensions but (0008,0005) has several values; read as its ISO 2022 form (PS3.3 C.12.1.1.2)");
 
             if (first is not null)

@@ -102,7 +102,7 @@ internal static class SpecificCharacterSetTerms
             && !(key.StartsWith("ISOIR", StringComparison.Ordinal) && ByKey.TryGetValue(string.Concat("ISO2022IR", key.AsSpan(5)), out term))
             && !(key.StartsWith("ISO2022IR", StringComparison.Ordinal) && ByKey.TryGetValue(string.Concat("ISOIR", key.AsSpan(9)), out term)))
         {
-            problem = $"'{Printable(value)}' is not a Defined Term of Specific Character Set (PS3.3 C.12.1.1.2); the default repertoire is used instead";
+            problem = $"'{Printable(value)}' is not a Defined Term of Specific Character Set (PS3.3 C.12.1.1.2) and names no known character set";
             return null;
         }
         problem = $"'{Printable(value)}' is not a Defined Term of Specific Character Set; read as '{term.Term}'";

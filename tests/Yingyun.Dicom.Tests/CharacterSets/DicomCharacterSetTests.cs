@@ -210,6 +210,11 @@ public class DicomCharacterSetTests
         characterSet.Decode(Bytes("'Buc^J' E9 'r' F4 'me'"), DicomVR.PN).Should().Be("Buc^Jérôme");
         characterSet.TryDecodeStrict(Bytes("'J' E9"), DicomVR.PN, out _, out var error).Should().BeFalse();
         error.Should().Contain("0xE9");
+
+        var extension = Set("ISO 2022 IR 100", "KLINGON");
+        extension.IsKnown.Should().BeFalse();
+        extension.Problems.Should().ContainSingle().Which.Should().Contain("value 2 is ignored");
+        extension.Decode(Bytes("E9"), DicomVR.LO).Should().Be("é");
     }
 
     [Fact]
@@ -232,6 +237,8 @@ public class DicomCharacterSetTests
         characterSet.UsesCodeExtensions.Should().BeTrue();
         characterSet.Problems.Should().ContainSingle().Which.Should().Contain("ISO_IR 13");
         characterSet.Decode(Bytes("D4 CF '=' 1B 24 42 3B 33 1B 28 4A"), DicomVR.PN).Should().Be("ﾔﾏ=山");
+
+        Set("ISO_IR 6", "ISO 2022 IR 87").Problems.Should().ContainSingle().Which.Should().Contain("ISO_IR 6");
     }
 
     [Fact]
