@@ -11,7 +11,7 @@ public sealed partial class DicomCharacterSet
 {
     private const int StackLimit = 256;
 
-    /// <summary>Bytes after which a value is more than plain ASCII: ESC and GR.</summary>
+    /// <summary>The bytes that make a value more than plain ASCII: ESC and all of GR.</summary>
     private static readonly SearchValues<byte> EscapeOrRight = SearchValues.Create([Esc, .. Enumerable.Range(0x80, 0x80).Select(b => (byte)b)]);
 
     /// <summary>Where the value 1 character set becomes active again (PS3.5 §6.1.2.5.3): before CR, LF, FF, TAB

@@ -14,6 +14,7 @@ public sealed partial class DicomCharacterSet
     private static readonly ConcurrentDictionary<string, DicomCharacterSet> Cache = new(StringComparer.Ordinal);
 
     private readonly Encoding? _standAlone;
+    private readonly Encoding? _standAloneStrict;
     private readonly int _standAloneCodePage;
     private readonly bool _codeExtensions;
     private readonly GraphicCharacterSet _initialG0;
@@ -81,6 +82,7 @@ public sealed partial class DicomCharacterSet
             // Table C.12-5 sets allow no code extensions: the other values cannot take part (PS3.5 §6.1.2.5.4 d).
             _standAloneCodePage = first.StandAloneCodePage;
             _standAlone = CodePageEncodings.Lenient(first.StandAloneCodePage);
+            _standAloneStrict = CodePageEncodings.Strict(first.StandAloneCodePage);
             for (int i = 1; i < terms.Length; i++)
                 if (!IsEmptyValue(terms[i]))
                     problems.Add($"'{first.Term}' cannot be used with code extensions; value {i + 1} '{terms[i]}' is ignored");
@@ -234,14 +236,15 @@ public sealed partial class DicomCharacterSet
 
     private bool EncodeStandAlone(string value, out byte[] bytes)
     {
-        bytes = _standAlone!.GetBytes(value);
+        // UTF-8 and GB18030 encode every scalar value (only a lone surrogate fails); GBK is a subset.
         try
         {
-            _ = CodePageEncodings.Strict(_standAloneCodePage).GetByteCount(value);
+            bytes = _standAloneStrict!.GetBytes(value);
             return true;
         }
         catch (EncoderFallbackException)
         {
+            bytes = _standAlone!.GetBytes(value);
             return false;
         }
     }
