@@ -57,8 +57,8 @@ internal sealed class GraphicCharacterSet
     public static readonly GraphicCharacterSet IsoIr6 = new("ISO-IR 6", "ISO 646 (ASCII)", CodeElement.G0, [Esc, 0x28, 0x42]);
 
     /// <summary>JIS X 0201 Romaji. It differs from ASCII only at 0x5C (YEN SIGN) and 0x7E (OVERLINE), but
-    /// PS3.5 §6.1.2.5.3 keeps 0x5C as the value delimiter in every set, so it is decoded as ASCII, as pydicom
-    /// and DCMTK do; otherwise multi-valued Japanese text could not be split.</summary>
+    /// PS3.5 §6.1.2.5.3 keeps 0x5C as the value delimiter in this set too, so it is decoded as ASCII (as pydicom
+    /// does); otherwise multi-valued Japanese text could not be split after decoding.</summary>
     public static readonly GraphicCharacterSet IsoIr14 = new("ISO-IR 14", "JIS X 0201 Romaji", CodeElement.G0, [Esc, 0x28, 0x4A]);
 
     public static readonly GraphicCharacterSet IsoIr13 = new("ISO-IR 13", "JIS X 0201 Katakana", CodeElement.G1, [Esc, 0x29, 0x49],

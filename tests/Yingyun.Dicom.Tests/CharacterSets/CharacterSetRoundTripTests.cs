@@ -74,6 +74,16 @@ public class CharacterSetRoundTripTests
             .Sample((text, vrIndex) => RoundTrips(characterSet, new string(text), TextVRs[vrIndex]), iter: 400);
     }
 
+    [Fact]
+    public void Long_values_round_trip()
+    {
+        // Longer than the stack buffer of the decoder, so the pooled path is taken.
+        var characterSet = DicomCharacterSet.FromSpecificCharacterSet(["", "ISO 2022 IR 87"]);
+        var text = string.Concat(Enumerable.Repeat("山田 太郎\r\nYamada Tarou\r\n", 200));
+        RoundTrips(characterSet, text, DicomVR.LT);
+        characterSet.Encode(text, DicomVR.LT).Length.Should().BeGreaterThan(4096);
+    }
+
     private static void RoundTrips(DicomCharacterSet characterSet, string text, DicomVR vr)
     {
         characterSet.TryEncode(text, vr, out var bytes).Should().BeTrue();
