@@ -200,7 +200,7 @@ public sealed partial class DicomDataset
 
     /// <summary>The values of a binary element (US, SS, UL, SL, FL, FD, OB, OW, OF, OD, OL, OV, SV, UV, AT, UN) as a
     /// span over the stored little-endian bytes — no copy. <typeparamref name="T"/> must have the VR's size (2 for
-    /// US, SS, OW and AT …); OB and UN can be viewed as any type that divides their length. Empty when absent.</summary>
+    /// US, SS, OW and AT …), or be byte; OB and UN can be viewed as any type that divides their length. Empty when absent.</summary>
     public ReadOnlySpan<T> GetValues<T>(DicomTag tag) where T : unmanaged
     {
         if (!TryGetItem(tag, out var item)) return [];
@@ -210,7 +210,7 @@ public sealed partial class DicomDataset
             throw new InvalidOperationException($"{Describe(e)} is text: use GetString, GetDecimalStrings or GetIntegerStrings");
         int size = Unsafe.SizeOf<T>();
         int unit = vr.UnitSize();
-        if (unit > 1 && size != unit)
+        if (unit > 1 && size != unit && size != 1)
             throw new InvalidOperationException($"{Describe(e)} has {unit}-byte values; {typeof(T).Name} is {size} bytes");
         var bytes = e.Span;
         if (bytes.Length % size != 0)

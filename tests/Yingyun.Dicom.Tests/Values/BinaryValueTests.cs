@@ -84,6 +84,7 @@ public class BinaryValueTests
             .AddOrUpdate(DicomTags.EncapsulatedDocument, DicomVR.OB, (byte)1, (byte)2, (byte)3);
         ds.GetValues<short>(DicomTags.PixelData).ToArray().Should().Equal(-1, 2);
         ds.GetValues<ushort>(DicomTags.PixelData).ToArray().Should().Equal(0xFFFF, 2);
+        ds.GetValues<byte>(DicomTags.PixelData).ToArray().Should().Equal(0xFF, 0xFF, 2, 0);
         ds[DicomTags.EncapsulatedDocument].Should().BeOfType<DicomElement>().Which.Length.Should().Be(4);
         ds.GetValues<byte>(DicomTags.EncapsulatedDocument).ToArray().Should().Equal(1, 2, 3, 0);
     }
