@@ -172,6 +172,25 @@ public class DicomValidatorTests
     }
 
     [Fact]
+    public void Text_in_a_declared_character_set_is_checked_after_decoding()
+    {
+        var ds = CleanCT().AddOrUpdate(DicomTag.SpecificCharacterSetTag, DicomVR.CS, "ISO_IR 100");
+        Raw(ds, DicomTags.Manufacturer, DicomVR.LO, "Soci\u00e9t\u00e9 ");
+        DicomValidator.Validate(ds).Should().BeEmpty();
+        Raw(ds, DicomTags.Manufacturer, DicomVR.LO, "Soci\u00e9t\u00e9\t");
+        DicomValidator.Validate(ds).Should().ContainSingle().Which.Should().Match<DicomValidationProblem>(
+            p => p.Code == DicomValidationProblemCode.IllegalCharacter && p.Value == "Soci\u00e9t\u00e9\t");
+    }
+
+    [Fact(Skip = "needs DicomCharacterSet to decode ISO_IR 192 (UTF-8); the stub decodes everything as Latin-1")]
+    public void Bytes_that_are_not_UTF_8_are_undecodable_in_ISO_IR_192()
+    {
+        var ds = CleanCT().AddOrUpdate(DicomTag.SpecificCharacterSetTag, DicomVR.CS, "ISO_IR 192");
+        ds.AddOrUpdate(new DicomElement(DicomTags.Manufacturer, DicomVR.LO, new byte[] { 0x41, 0xC3, 0x28, 0x20 }));
+        DicomValidator.Validate(ds).Should().ContainSingle().Which.Code.Should().Be(DicomValidationProblemCode.UndecodableCharacters);
+    }
+
+    [Fact]
     public void MR_image_module_attributes_are_checked_for_MR_only()
     {
         var mr = CleanMR();
