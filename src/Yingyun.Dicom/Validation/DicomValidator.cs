@@ -166,9 +166,9 @@ public static class DicomValidator
                 scoped ReadOnlySpan<char> text;
                 if (vr.IsCharacterSetDependent() && !ReferenceEquals(characterSet, DicomCharacterSet.Default))
                 {
-                    if (!DicomCharacterSetAdapter.TryDecodeStrict(characterSet, bytes, vr, out var decoded))
+                    if (!characterSet.TryDecodeStrict(bytes, vr, out var decoded, out var error))
                         Report(DicomValidationProblemCode.UndecodableCharacters, e.Tag, decoded,
-                            $"{Name(e.Tag)} has bytes that are not characters of Specific Character Set '{characterSet}' (PS3.3 C.12.1.1.2)");
+                            $"{Name(e.Tag)} is not valid in Specific Character Set '{characterSet}': {error} (PS3.3 C.12.1.1.2)");
                     text = decoded;
                 }
                 else
