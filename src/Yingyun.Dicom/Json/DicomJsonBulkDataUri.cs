@@ -66,9 +66,13 @@ public sealed class DicomJsonBulkDataUri : IBulkDataSource
     /// and encapsulated Pixel Data longer than <paramref name="threshold"/> bytes become
     /// <c>bulkdata:&lt;path&gt;</c>, with the path as <see cref="DicomJsonPath.ToString"/> writes it
     /// (<c>bulkdata:7FE00010</c>, <c>bulkdata:00540016/0/00181074</c>). "bulkdata" is no registered scheme: the URI
-    /// names the value for a person reading the dump and retrieves nothing.</summary>
+    /// names the value for a person reading the dump and retrieves nothing. A value that already is a Bulk Data URI
+    /// keeps its own.</summary>
     public static BulkDataUriProvider PlaceholderProvider(long threshold) => (path, item, length) =>
-        length > threshold && (item is DicomFragmentSequence || DicomJsonWriter.IsBinaryVR(item.VR)) ? PlaceholderScheme + ":" + path.ToString() : null;
+        length > threshold && (item is DicomFragmentSequence || DicomJsonWriter.IsBinaryVR(item.VR))
+            && !(item is DicomElement e && TryGetUri(e.Value, out _))
+            ? PlaceholderScheme + ":" + path.ToString()
+            : null;
 
     /// <summary>The scheme of <see cref="PlaceholderProvider"/>'s URIs.</summary>
     public const string PlaceholderScheme = "bulkdata";

@@ -369,9 +369,8 @@ public static class DicomJsonWriter
         private bool IsAsciiCompatible(DicomCharacterSet cs)
         {
             if (ReferenceEquals(cs, _checkedSet)) return _checkedSetIsAsciiCompatible;
-            bool ok = true;
-            foreach (var term in cs.Terms)
-                if (term.Trim().EndsWith(" 13", StringComparison.Ordinal)) ok = false;
+            // The first value sets G0 at the start of every value (PS3.3 C.12.1.1.2); bytes without ESC never leave it.
+            bool ok = cs.Terms.Count == 0 || !cs.Terms[0].Trim().EndsWith(" 13", StringComparison.Ordinal);
             _checkedSet = cs;
             _checkedSetIsAsciiCompatible = ok;
             return ok;
@@ -433,12 +432,13 @@ public static class DicomJsonWriter
             w.WriteEndObject();
         }
 
-        /// <summary>DS as a JSON number (PS3.18 Table F.2.3-1): the value's own digits when they already are a JSON
-        /// number, so precision and format are kept; else the parsed double; a string when it is not a finite number.</summary>
+        /// <summary>DS as a JSON number (PS3.18 Table F.2.3-1), through <see cref="decimal"/> where it holds the value,
+        /// so that its digits are kept ("1.50" stays 1.50; a DS has at most 16 characters, decimal 28 digits); else
+        /// through the double; a string when it is not a finite number.</summary>
         private void WriteDecimalString<T>(ReadOnlySpan<T> value) where T : unmanaged, IEquatable<T>
         {
             if (!TryParseDouble(value, out double d) || !double.IsFinite(d)) WriteString(value);
-            else if (IsJsonNumber(value)) WriteRaw(value);
+            else if (TryParseDecimal(value, out decimal m) && (double)m == d) w.WriteNumberValue(m);
             else w.WriteNumberValue(d);
         }
 
@@ -448,8 +448,7 @@ public static class DicomJsonWriter
         {
             if (TryParseLong(value, out long l))
             {
-                if (IsJsonNumber(value)) WriteRaw(value);
-                else w.WriteNumberValue(l);
+                w.WriteNumberValue(l);
             }
             else if (TryParseDouble(value, out double d) && double.IsFinite(d) && Math.Abs(d) < 9e15 && d == Math.Floor(d))
             {
@@ -465,12 +464,6 @@ public static class DicomJsonWriter
         {
             if (typeof(T) == typeof(byte)) w.WriteStringValue(MemoryMarshal.Cast<T, byte>(text));
             else w.WriteStringValue(MemoryMarshal.Cast<T, char>(text));
-        }
-
-        private void WriteRaw<T>(ReadOnlySpan<T> json) where T : unmanaged
-        {
-            if (typeof(T) == typeof(byte)) w.WriteRawValue(MemoryMarshal.Cast<T, byte>(json), skipInputValidation: true);
-            else w.WriteRawValue(MemoryMarshal.Cast<T, char>(json), skipInputValidation: true);
         }
     }
 
@@ -489,39 +482,15 @@ public static class DicomJsonWriter
             ? double.TryParse(MemoryMarshal.Cast<T, byte>(text), NumberStyles.Float, CultureInfo.InvariantCulture, out d)
             : double.TryParse(MemoryMarshal.Cast<T, char>(text), NumberStyles.Float, CultureInfo.InvariantCulture, out d);
 
+    private static bool TryParseDecimal<T>(ReadOnlySpan<T> text, out decimal m) where T : unmanaged =>
+        typeof(T) == typeof(byte)
+            ? decimal.TryParse(MemoryMarshal.Cast<T, byte>(text), NumberStyles.Float, CultureInfo.InvariantCulture, out m)
+            : decimal.TryParse(MemoryMarshal.Cast<T, char>(text), NumberStyles.Float, CultureInfo.InvariantCulture, out m);
+
     private static bool TryParseLong<T>(ReadOnlySpan<T> text, out long l) where T : unmanaged =>
         typeof(T) == typeof(byte)
             ? long.TryParse(MemoryMarshal.Cast<T, byte>(text), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out l)
             : long.TryParse(MemoryMarshal.Cast<T, char>(text), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out l);
-
-    /// <summary>RFC 8259 §6: <c>-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?</c>.</summary>
-    internal static bool IsJsonNumber<T>(ReadOnlySpan<T> text) where T : unmanaged
-    {
-        int i = 0, n = text.Length;
-        if (i < n && At(text, i) == '-') i++;
-        if (!IsDigit(text, i)) return false;
-        if (At(text, i) == '0') i++;
-        else while (IsDigit(text, i)) i++;
-        if (i < n && At(text, i) == '.')
-        {
-            i++;
-            if (!IsDigit(text, i)) return false;
-            while (IsDigit(text, i)) i++;
-        }
-        if (i < n && (At(text, i) == 'e' || At(text, i) == 'E'))
-        {
-            i++;
-            if (i < n && (At(text, i) == '+' || At(text, i) == '-')) i++;
-            if (!IsDigit(text, i)) return false;
-            while (IsDigit(text, i)) i++;
-        }
-        return i == n;
-    }
-
-    private static int At<T>(ReadOnlySpan<T> text, int k) where T : unmanaged =>
-        typeof(T) == typeof(byte) ? MemoryMarshal.Cast<T, byte>(text)[k] : MemoryMarshal.Cast<T, char>(text)[k];
-
-    private static bool IsDigit<T>(ReadOnlySpan<T> text, int k) where T : unmanaged => k < text.Length && (uint)(At(text, k) - '0') <= 9;
 
     /// <summary>Feeds bytes copied out of a <see cref="BulkDataReference"/> into base64 segments of the JSON string
     /// being written.</summary>
@@ -551,6 +520,11 @@ public static class DicomJsonWriter
 
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
+            if (synchronous)
+            {
+                Write(buffer.Span);
+                return;
+            }
             while (buffer.Length > SegmentBytes)
             {
                 w.WriteBase64StringSegment(buffer.Span[..SegmentBytes], isFinalSegment: false);
