@@ -22,7 +22,10 @@ namespace Yingyun.Dicom;
 /// <para>Choices where pydicom 2.3's <c>Dataset.to_json_dict</c> differs from PS3.18: group lengths are left out
 /// (§F.2.2 "shall not be included"; pydicom writes them); an empty value within a multi-valued string is null
 /// (§F.2.5; pydicom writes ""); a sequence without items and a Person Name's empty component groups are left out
-/// (§F.2.2, §F.2.5; pydicom writes "Value": [] and "Alphabetic": "").</para>
+/// (§F.2.2, §F.2.5; pydicom writes "Value": [] and "Alphabetic": ""); trailing spaces of every value, and leading
+/// ones of AE, CS, DS, IS, SH and LO, are padding (PS3.5 Table 6.2-1) and are removed (pydicom keeps those of a CS
+/// value that is not the last, "DERIVED "); InlineBinary is little endian whatever the file's transfer syntax
+/// (pydicom copies a big endian file's bytes).</para>
 /// </remarks>
 public static class DicomJsonWriter
 {
@@ -100,11 +103,9 @@ public static class DicomJsonWriter
                     case DicomFragmentSequence f:
                         await WriteFragmentsAsync(f).ConfigureAwait(false);
                         break;
-                    case DicomElement e when e.Value.IsInMemory && options.BulkDataUriProvider is null:
-                        WriteElement(ds, e.VR, e.Value.Memory.Span);
-                        break;
                     case DicomElement e:
-                        await WriteElementAsync(ds, e).ConfigureAwait(false);
+                        // Everything but a value to be read from disk is written without an await.
+                        if (!TryWriteElement(ds, e)) await WriteElementFromDiskAsync(ds, e).ConfigureAwait(false);
                         break;
                     default:
                         // A kind of item this writer does not know: keep the JSON valid and say what it was.
@@ -171,24 +172,28 @@ public static class DicomJsonWriter
             w.WriteEndObject();
         }
 
-        private async ValueTask WriteElementAsync(DicomDataset ds, DicomElement e)
+        /// <summary>Writes the element unless its value must first be read from disk: it is in memory, or it gets a
+        /// Bulk Data URI, which is decided on the length alone.</summary>
+        private bool TryWriteElement(DicomDataset ds, DicomElement e)
         {
             long length = e.Length;
-            string? uri = length > 0 && MayBeBulkData(e.VR) ? AskForUri(e, length) : null;
-            if (uri is null && DicomJsonBulkDataUri.TryGetUri(e.Value, out var held)) uri = held;
+            string? uri = length > 0 && options.BulkDataUriProvider is not null && MayBeBulkData(e.VR) ? AskForUri(e, length) : null;
+            if (uri is null && !e.Value.IsInMemory && DicomJsonBulkDataUri.TryGetUri(e.Value, out var held)) uri = held;
             if (uri is not null)
             {
                 w.WriteStartObject();
                 WriteVR(e.VR);
                 w.WriteString("BulkDataURI"u8, uri);
                 w.WriteEndObject();
-                return;
+                return true;
             }
-            if (e.Value.IsInMemory)
-            {
-                WriteElement(ds, e.VR, e.Value.Memory.Span);
-                return;
-            }
+            if (!e.Value.IsInMemory) return false;
+            WriteElement(ds, e.VR, e.Value.Memory.Span);
+            return true;
+        }
+
+        private async ValueTask WriteElementFromDiskAsync(DicomDataset ds, DicomElement e)
+        {
             if (IsBinaryVR(e.VR))
             {
                 // Streamed in segments: a value left on disk because it is large is never whole in memory.
