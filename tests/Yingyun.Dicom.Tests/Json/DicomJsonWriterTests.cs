@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
+using CsCheck;
 
 namespace Yingyun.Dicom.Tests.Json;
 
@@ -344,5 +345,28 @@ public class DicomJsonWriterTests
         using (var w = new Utf8JsonWriter(buffer))
             DicomJsonWriter.Write(w, new DicomDataset([Text(DicomTags.PatientID, DicomVR.LO, "ID1 ")]));
         Encoding.UTF8.GetString(buffer.WrittenSpan).Should().Be("""{"00100020":{"vr":"LO","Value":["ID1"]}}""");
+    }
+}
+
+public class DicomJsonWriterPropertyTests
+{
+    private static readonly DicomVR[] AnyVR = [.. Enum.GetValues<DicomVR>().Where(v => v != DicomVR.SQ), (DicomVR)0x5858, (DicomVR)0x0102];
+
+    /// <summary>A serializer never throws on a value, whatever its bytes (dicom-server had to fork fo-dicom's
+    /// converter because it did), writes valid JSON, and the reader takes that JSON back.</summary>
+    [Fact]
+    public void Never_throws_on_any_bytes_of_any_VR_and_reads_back_what_it_writes()
+    {
+        Gen.Select(Gen.OneOf(AnyVR), Gen.Byte.Array[0, 40], Gen.Bool).Sample((vr, bytes, inSequence) =>
+        {
+            DicomItem element = new DicomElement(new DicomTag(0x0009, 0x1010), vr, bytes);
+            var ds = inSequence
+                ? new DicomDataset([new DicomSequence(new DicomTag(0x0009, 0x1020), new DicomDataset([element]))])
+                : new DicomDataset([element]);
+            string json = DicomJsonWriter.ToJson(ds, new DicomJsonWriterOptions { BulkDataUriProvider = (_, _, length) => length > 30 ? "big" : null });
+            using (JsonDocument.Parse(json)) { }
+            var back = DicomJsonReader.Read(json);
+            back.Count.Should().BeInRange(1, 2); // 2 when non-ASCII text made it declare ISO_IR 192
+        }, iter: 2000);
     }
 }
