@@ -20,7 +20,8 @@ internal sealed class PartitionLog : IDisposable
         Directory = directory;
         _segments = segments;
         LastIndexedPosition = lastIndexedPosition;
-        LastTimestampMs = segments[^1].LastTimestampMs;
+        // The newest timestamp of any segment: the active one may be empty after a roll.
+        LastTimestampMs = segments.Max(s => s.LastTimestampMs);
     }
 
     public TopicLog Topic { get; }

@@ -44,6 +44,12 @@ public sealed class CrashSafetyTests(ITestOutputHelper output) : IDisposable
                 stored[position].Should().Be(CrashHelper.ValueOf(id));
             }
 
+            foreach (var partition in records.GroupBy(r => (r.Topic, r.Partition)))
+            {
+                partition.Select(r => r.Offset).Order().Should().Equal(
+                    Enumerable.Range(0, partition.Count()).Select(i => (long)i), $"offsets of {partition.Key} stay dense across recoveries");
+            }
+
             // Each id was appended once, so a record can appear at most once, wherever it landed.
             records.Select(r => r.Value.Utf8().Split('|')[0]).Should().OnlyHaveUniqueItems();
             output.WriteLine($"round {round}: killed after {acknowledged.Count} acknowledgements; log holds {records.Count} records, {allAcknowledged.Count} acknowledged so far");

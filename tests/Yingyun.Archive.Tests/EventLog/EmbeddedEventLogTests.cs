@@ -397,4 +397,53 @@ public sealed class EmbeddedEventLogTests : IDisposable
         records[1].Value.ToArray().Should().Equal(big);
         records[2].Value.Utf8().Should().Be("b");
     }
+
+    [Fact]
+    public async Task After_a_failed_write_the_log_refuses_appends_and_a_reopen_recovers()
+    {
+        await using (var log = Open(partitions: 1))
+        {
+            await log.AppendAsync(Topics.LogQueue, "k".Utf8(), "before".Utf8());
+            log.TryGetTopic(Topics.LogQueue, out var topic).Should().BeTrue();
+            // Closing the active segment under the writer makes its next write fail.
+            topic.Partitions[0].Segments[^1].Handle.Dispose();
+
+            await FluentActions.Awaiting(() => log.AppendAsync(Topics.LogQueue, "k".Utf8(), "lost".Utf8()).AsTask())
+                .Should().ThrowAsync<IOException>();
+            await FluentActions.Awaiting(() => log.AppendAsync(Topics.LogQueue, "k".Utf8(), "refused".Utf8()).AsTask())
+                .Should().ThrowAsync<InvalidOperationException>();
+        }
+
+        await using (var log = Open(partitions: 1))
+        {
+            (await log.AppendAsync(Topics.LogQueue, "k".Utf8(), "after".Utf8())).Offset.Should().Be(1);
+            (await log.ReadAllAsync("check", Topics.LogQueue)).Select(r => r.Value.Utf8()).Should().Equal("before", "after");
+        }
+    }
+
+    [Fact]
+    public async Task Partitions_can_be_added_but_are_never_dropped()
+    {
+        await using (var log = Open(partitions: 2))
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                await log.AppendAsync(Topics.StorageQueue, $"s{i}".Utf8(), $"v{i}".Utf8());
+            }
+        }
+
+        await using (var log = Open(partitions: 4))
+        {
+            log.GetPartitionCount(Topics.StorageQueue).Should().Be(4);
+            (await log.ReadAllAsync("a", Topics.StorageQueue)).Should().HaveCount(20);
+        }
+
+        var logger = new CapturingLogger();
+        await using (var log = Open(partitions: 1, logger: logger))
+        {
+            log.GetPartitionCount(Topics.StorageQueue).Should().Be(4, "records in partitions 1-3 must stay reachable");
+            logger.Lines.Should().Contain(l => l.Message.Contains("keeps its 4 partitions", StringComparison.Ordinal));
+            (await log.ReadAllAsync("b", Topics.StorageQueue)).Should().HaveCount(20);
+        }
+    }
 }
