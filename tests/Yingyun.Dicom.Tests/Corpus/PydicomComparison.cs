@@ -23,17 +23,17 @@ public sealed class PydicomComparison
         return c._differences;
     }
 
-    /// <summary>Compares one data set (a level of nesting) only, for partially read files.</summary>
-    public static async Task<List<string>> CompareElementsAsync(DicomDataset ours, IEnumerable<PydicomElement> theirs)
+    /// <summary>Compares one data set and everything in it, without File Meta Information.</summary>
+    public static async Task<List<string>> CompareDatasetAsync(DicomDataset ours, List<PydicomElement> theirs)
     {
         var c = new PydicomComparison(false);
-        foreach (var t in theirs)
-        {
-            if (ours.TryGetItem(t.Tag, out var item)) await c.CompareItemAsync($"{t.Tag}", item, t, ours);
-            else c._differences.Add($"{t.Tag}: read by pydicom, not by us");
-        }
+        await c.CompareDatasetAsync("", ours, theirs);
         return c._differences;
     }
+
+    /// <summary>pydicom's elements without those at <paramref name="tag"/>, at any depth.</summary>
+    public static List<PydicomElement> Without(List<PydicomElement> elements, DicomTag tag) =>
+        [.. elements.Where(e => e.Tag != tag).Select(e => e.Items is null ? e : e with { Items = [.. e.Items.Select(i => Without(i, tag))] })];
 
     private async Task CompareDatasetAsync(string path, DicomDataset ours, List<PydicomElement> theirs)
     {
