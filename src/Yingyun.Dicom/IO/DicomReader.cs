@@ -404,9 +404,11 @@ public sealed partial class DicomReader
             }
             return new DicomValue(reference);
         }
-        if (length > _options.MaxInMemoryValueLength)
+        // No array can be longer than Array.MaxLength, whatever the option says.
+        long limit = Math.Min(_options.MaxInMemoryValueLength, Array.MaxLength);
+        if (length > limit)
         {
-            _problems.Add(new DicomReadProblem(at, tag, $"value of {length} bytes is over the in-memory limit of {_options.MaxInMemoryValueLength} and cannot be referenced; stopped", true));
+            _problems.Add(new DicomReadProblem(at, tag, $"value of {length} bytes is over the in-memory limit of {limit} and cannot be referenced; stopped", true));
             return null;
         }
         var bytes = await _input.ReadValueAsync((int)length, _arena, ct).ConfigureAwait(false);
