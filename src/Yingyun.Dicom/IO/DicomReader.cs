@@ -79,7 +79,7 @@ public sealed partial class DicomReader
         if (syntax.IsDeflated)
         {
             using var inflated = new DicomInput(new DeflateStream(input.DetachRest(), CompressionMode.Decompress));
-            await new DicomReader(inflated, options, problems, null, 0).ReadRootAsync(ds, Syntax.ExplicitLittle, cancellationToken).ConfigureAwait(false);
+            await new DicomReader(inflated, options, problems, null, 0).ReadInflatedRootAsync(ds, cancellationToken).ConfigureAwait(false);
             return ds;
         }
         await new DicomReader(input, options, problems, options.BulkDataSource, options.BulkDataSourceOffset)
@@ -159,7 +159,7 @@ public sealed partial class DicomReader
             // PS3.5 §A.5: everything after the File Meta Information is one raw deflate stream.
             using var inflated = new DicomInput(new DeflateStream(input.DetachRest(), CompressionMode.Decompress));
             var inner = new DicomReader(inflated, options, problems, null, 0);
-            await inner.ReadRootAsync(dataset, Syntax.ExplicitLittle, ct).ConfigureAwait(false);
+            await inner.ReadInflatedRootAsync(dataset, ct).ConfigureAwait(false);
         }
         else
         {
@@ -226,6 +226,21 @@ public sealed partial class DicomReader
         var r = await ReadDatasetAsync(ds, syntax, end: -1, topLevel: true, ct).ConfigureAwait(false);
         if (r == Step.Damaged) return;
         ResolveAmbiguousVRs(ds, syntax);
+    }
+
+    /// <summary>Reads a deflated data set (PS3.5 §A.5). Bytes that do not inflate are damage like any other: what
+    /// was read is kept and the problem says where inflating stopped, instead of DeflateStream's
+    /// InvalidDataException escaping to the caller.</summary>
+    private async ValueTask ReadInflatedRootAsync(DicomDataset ds, CancellationToken ct)
+    {
+        try
+        {
+            await ReadRootAsync(ds, Syntax.ExplicitLittle, ct).ConfigureAwait(false);
+        }
+        catch (InvalidDataException e)
+        {
+            _problems.Add(new DicomReadProblem(_input.Position, null, $"the deflated data set does not inflate after {_input.Position} bytes ({e.Message}); stopped", true));
+        }
     }
 
     /// <summary>Reads elements into <paramref name="ds"/> until <paramref name="end"/> (a defined-length item),

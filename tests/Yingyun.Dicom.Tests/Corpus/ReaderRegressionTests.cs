@@ -28,4 +28,36 @@ public class ReaderRegressionTests
         problem.Message.Should().Contain("4294967280");
         file.Dataset.Count.Should().Be(0);
     }
+
+    /// <summary>Bytes of a deflated data set that do not inflate made DeflateStream's InvalidDataException escape
+    /// from the reader (found by flipping bytes of image_dfl.dcm). They are now a fatal problem (what inflated before
+    /// them is kept).</summary>
+    [Fact]
+    public async Task A_deflated_data_set_that_does_not_inflate_is_a_problem()
+    {
+        var bytes = await File.ReadAllBytesAsync(CorpusFiles.FullPath("test_files/image_dfl.dcm"));
+        int metaEnd = 132 + 12 + (int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(132 + 8));
+        var whole = DicomReader.Read(bytes);
+        whole.TransferSyntax.Should().Be(DicomTransferSyntax.DeflatedExplicitVRLittleEndian);
+
+        // The first deflate block header says BTYPE 11, which RFC 1951 reserves: InvalidDataException. (Damage
+        // further in may still inflate, to garbage that the reader then reports as such.)
+        foreach (int at in new[] { metaEnd })
+        {
+            var damaged = (byte[])bytes.Clone();
+            damaged[at] = 0xFF;
+            damaged[at + 1] ^= 0x5A;
+            var fromMemory = DicomReader.Read(damaged);
+            var fromStream = await DicomReader.ReadAsync(new NonSeekableStream(damaged));
+            var bare = new List<DicomReadProblem>();
+            var fromBare = await DicomReader.ReadDatasetAsync(new MemoryStream(damaged, metaEnd, damaged.Length - metaEnd),
+                DicomTransferSyntax.DeflatedExplicitVRLittleEndian, problems: bare);
+
+            foreach (var problems in new[] { fromMemory.Problems, fromStream.Problems, bare })
+                problems.Should().Contain(p => p.IsFatal && p.Message.Contains("inflate", StringComparison.Ordinal), $"damage at {at}");
+            fromMemory.Dataset.Count.Should().Be(0, "nothing inflated");
+            fromMemory.FileMetaInformation.Count.Should().Be(whole.FileMetaInformation.Count, "the File Meta Information is not deflated");
+            fromBare.Count.Should().Be(0);
+        }
+    }
 }
