@@ -17,6 +17,7 @@ public sealed partial class DicomReader
     private readonly long _referenceOffset;
     private readonly ValueArena _arena = new();
     private bool _stopped;
+    private int _depth; // sequences entered and not yet left
 
     private DicomReader(DicomInput input, DicomReaderOptions options, List<DicomReadProblem> problems, IBulkDataSource? referenceSource, long referenceOffset)
     {
@@ -370,7 +371,7 @@ public sealed partial class DicomReader
             long end = _input.Position + length;
             if (_input.Remaining is { } rem && length > rem)
                 _problems.Add(new DicomReadProblem(at, tag, $"sequence length {length} exceeds the {rem} bytes that remain"));
-            var r = await ReadItemsAsync(items, syntax, end, ds, ct).ConfigureAwait(false);
+            var r = await ReadNestedItemsAsync(tag, at, items, syntax, end, ds, ct).ConfigureAwait(false);
             Add(ds, new DicomSequence(tag, items), at);
             return r == Step.Damaged ? Step.Damaged : Step.Element;
         }
@@ -456,9 +457,31 @@ public sealed partial class DicomReader
         // UN of undefined length holds a sequence in implicit VR little endian (PS3.5 §6.2.2 Note 3).
         var inner = vr == DicomVR.UN ? Syntax.ImplicitLittle : syntax;
         var items = new List<DicomDataset>();
-        var r = await ReadItemsAsync(items, inner, -1, ds, ct).ConfigureAwait(false);
+        var r = await ReadNestedItemsAsync(tag, at, items, inner, -1, ds, ct).ConfigureAwait(false);
         Add(ds, new DicomSequence(tag, items), at);
         return r == Step.Damaged ? Step.Damaged : Step.Element;
+    }
+
+    /// <summary>Reads the items of the sequence <paramref name="tag"/> (at <paramref name="at"/>) one level deeper. Each
+    /// level costs a few stack frames (sequence → item → element → sequence), so nesting is limited by
+    /// <see cref="DicomReaderOptions.MaxSequenceDepth"/>: 10,000 nested sequences of undefined length (a 200 KB input)
+    /// overflowed the stack (at about 1,600 levels with an 8 MB stack), which no caller can catch.</summary>
+    private async ValueTask<Step> ReadNestedItemsAsync(DicomTag tag, long at, List<DicomDataset> items, Syntax syntax, long end, DicomDataset parent, CancellationToken ct)
+    {
+        if (_depth >= _options.MaxSequenceDepth)
+        {
+            _problems.Add(new DicomReadProblem(at, tag, $"sequence nested more than {_options.MaxSequenceDepth} levels deep (DicomReaderOptions.MaxSequenceDepth); stopped", true));
+            return Step.Damaged;
+        }
+        _depth++;
+        try
+        {
+            return await ReadItemsAsync(items, syntax, end, parent, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _depth--;
+        }
     }
 
     /// <summary>Reads the items of a sequence until <paramref name="end"/> or the sequence delimiter.</summary>

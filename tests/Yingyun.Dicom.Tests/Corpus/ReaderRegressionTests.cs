@@ -60,4 +60,123 @@ public class ReaderRegressionTests
             fromBare.Count.Should().Be(0);
         }
     }
+
+    /// <summary>10,000 nested sequences: 20 bytes per level (a sequence of undefined length and its first item),
+    /// optionally closed by their delimiters.</summary>
+    private static byte[] SequenceBomb(int depth, bool close, bool bigEndian = false, bool explicitVR = true)
+    {
+        var ms = new MemoryStream();
+        var b4 = new byte[4];
+        void U16(ushort v) { if (bigEndian) BinaryPrimitives.WriteUInt16BigEndian(b4, v); else BinaryPrimitives.WriteUInt16LittleEndian(b4, v); ms.Write(b4, 0, 2); }
+        void U32(uint v) { if (bigEndian) BinaryPrimitives.WriteUInt32BigEndian(b4, v); else BinaryPrimitives.WriteUInt32LittleEndian(b4, v); ms.Write(b4, 0, 4); }
+        for (int i = 0; i < depth; i++)
+        {
+            U16(0x0008); U16(0x1115);
+            if (explicitVR) { ms.WriteByte((byte)'S'); ms.WriteByte((byte)'Q'); U16(0); }
+            U32(0xFFFFFFFF);
+            U16(0xFFFE); U16(0xE000); U32(0xFFFFFFFF);
+        }
+        if (close)
+        {
+            for (int i = 0; i < depth; i++)
+            {
+                U16(0xFFFE); U16(0xE00D); U32(0);
+                U16(0xFFFE); U16(0xE0DD); U32(0);
+            }
+        }
+        return ms.ToArray();
+    }
+
+    private static int Depth(DicomDataset ds)
+    {
+        int depth = 0;
+        while (ds.TryGetSequence(new DicomTag(0x0008, 0x1115), out var sq))
+        {
+            depth++;
+            if (sq.Items.Count == 0) break;
+            ds = sq.Items[0];
+        }
+        return depth;
+    }
+
+    public static TheoryData<string, bool> Bombs => new()
+    {
+        { "explicit-le", false }, { "explicit-le", true }, { "explicit-be", true }, { "implicit-le", true },
+    };
+
+    /// <summary>10,000 nested sequences of undefined length overflowed the stack (at about 1,600 levels), killing the
+    /// process. Nesting is now limited by <see cref="DicomReaderOptions.MaxSequenceDepth"/> (64): the 65th level is a
+    /// fatal problem at its offset and the 64 levels above it are kept.</summary>
+    [Theory]
+    [MemberData(nameof(Bombs))]
+    public async Task Ten_thousand_nested_sequences_stop_at_the_depth_limit(string syntax, bool close)
+    {
+        var ts = syntax switch
+        {
+            "explicit-be" => DicomTransferSyntax.ExplicitVRBigEndian,
+            "implicit-le" => DicomTransferSyntax.ImplicitVRLittleEndian,
+            _ => DicomTransferSyntax.ExplicitVRLittleEndian,
+        };
+        var bytes = SequenceBomb(10_000, close, ts.IsBigEndian, ts.IsExplicitVR);
+        var options = new DicomReaderOptions { TransferSyntax = ts };
+        int level = ts.IsExplicitVR ? 20 : 16;
+
+        var files = new List<(string, DicomFile)>
+        {
+            ("memory", DicomReader.Read(bytes, options)),
+            ("stream", await DicomReader.ReadAsync(new NonSeekableStream(bytes), options)),
+        };
+        foreach (var (how, file) in files)
+        {
+            var problem = file.Problems.Should().ContainSingle(p => p.IsFatal, how).Subject;
+            problem.Tag.Should().Be(new DicomTag(0x0008, 0x1115));
+            problem.Offset.Should().Be(64L * level, $"{how}: the 65th sequence starts after 64 levels");
+            problem.Message.Should().Contain("MaxSequenceDepth");
+            Depth(file.Dataset).Should().Be(65, $"{how}: 64 levels read, the 65th kept empty");
+        }
+    }
+
+    [Fact]
+    public void Sequences_nested_up_to_the_limit_read_without_problems_and_the_limit_is_an_option()
+    {
+        var atLimit = DicomReader.Read(SequenceBomb(64, close: true), new DicomReaderOptions { TransferSyntax = DicomTransferSyntax.ExplicitVRLittleEndian });
+        atLimit.Problems.Should().BeEmpty();
+        Depth(atLimit.Dataset).Should().Be(64);
+
+        var lower = DicomReader.Read(SequenceBomb(64, close: true), new DicomReaderOptions { TransferSyntax = DicomTransferSyntax.ExplicitVRLittleEndian, MaxSequenceDepth = 5 });
+        lower.Problems.Should().ContainSingle(p => p.IsFatal && p.Offset == 5 * 20);
+        Depth(lower.Dataset).Should().Be(6);
+    }
+
+    /// <summary>The same with sequences and items of defined length (each level's lengths cover the levels below).</summary>
+    [Fact]
+    public void Ten_thousand_nested_defined_length_sequences_stop_at_the_depth_limit()
+    {
+        const int depth = 10_000;
+        var bytes = new byte[depth * 20 + 10];
+        // The innermost item holds one element, Modality "CT"; each level around it adds 20 bytes of headers.
+        var cs = new byte[] { 0x08, 0x00, 0x60, 0x00, (byte)'C', (byte)'S', 2, 0, (byte)'C', (byte)'T' };
+        cs.CopyTo(bytes, depth * 20);
+        for (int i = depth - 1; i >= 0; i--)
+        {
+            int o = i * 20;
+            uint inner = (uint)(bytes.Length - o - 20); // what the item at this level holds
+            BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(o), 0x0008);
+            BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(o + 2), 0x1115);
+            bytes[o + 4] = (byte)'S';
+            bytes[o + 5] = (byte)'Q';
+            BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(o + 8), inner + 8);
+            BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(o + 12), 0xFFFE);
+            BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(o + 14), 0xE000);
+            BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(o + 16), inner);
+        }
+        // The innermost 30 levels alone read without a problem: the lengths are right.
+        var check = DicomReader.Read(bytes.AsMemory((depth - 30) * 20), new DicomReaderOptions { TransferSyntax = DicomTransferSyntax.ExplicitVRLittleEndian });
+        check.Problems.Should().BeEmpty();
+        Depth(check.Dataset).Should().Be(30);
+
+        var file = DicomReader.Read(bytes, new DicomReaderOptions { TransferSyntax = DicomTransferSyntax.ExplicitVRLittleEndian });
+        file.Problems.Should().ContainSingle(p => p.IsFatal && p.Offset == 64 * 20 && p.Tag == new DicomTag(0x0008, 0x1115));
+        Depth(file.Dataset).Should().Be(65);
+    }
 }
