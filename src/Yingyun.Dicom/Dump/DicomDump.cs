@@ -35,7 +35,7 @@ public static class DicomDump
             switch (item)
             {
                 case DicomSequence sq:
-                    Line(w, indent, $"{item.Tag} SQ (Sequence with explicit length #={sq.Items.Count})", "u/l", "1", keyword);
+                    Line(w, indent, $"{TagText(item.Tag)} SQ (Sequence #={sq.Items.Count})", "u/l", "1", keyword);
                     foreach (var child in sq.Items)
                     {
                         Line(w, indent + "  ", "(fffe,e000) na (Item with undefined length #=" + child.Count + ")", "u/l", "1", "Item");
@@ -45,7 +45,7 @@ public static class DicomDump
                     Line(w, indent, "(fffe,e0dd) na (SequenceDelimitationItem)", "0", "0", "SequenceDelimitationItem");
                     break;
                 case DicomFragmentSequence f:
-                    Line(w, indent, $"{item.Tag} {f.VR.ToText()} (PixelSequence #={f.Fragments.Count + 1})", "u/l", "1", keyword);
+                    Line(w, indent, $"{TagText(item.Tag)} {f.VR.ToText()} (PixelSequence #={f.Fragments.Count + 1})", "u/l", "1", keyword);
                     Line(w, indent + "  ", $"(fffe,e000) pi {Hex(f.OffsetTable)}", f.OffsetTable.Length.ToString(CultureInfo.InvariantCulture), "1", "Item");
                     foreach (var frag in f.Fragments)
                         Line(w, indent + "  ", $"(fffe,e000) pi {Hex(frag)}", frag.Length.ToString(CultureInfo.InvariantCulture), "1", "Item");
@@ -53,11 +53,14 @@ public static class DicomDump
                     break;
                 case DicomElement el:
                     var (text, vm) = Format(ds, el);
-                    Line(w, indent, $"{item.Tag.ToString().ToLowerInvariant()} {el.VR.ToText()} {text}", el.Length.ToString(CultureInfo.InvariantCulture), vm.ToString(CultureInfo.InvariantCulture), keyword);
+                    Line(w, indent, $"{TagText(item.Tag)} {el.VR.ToText()} {text}", el.Length.ToString(CultureInfo.InvariantCulture), vm.ToString(CultureInfo.InvariantCulture), keyword);
                     break;
             }
         }
     }
+
+    // dcmdump prints tags in lower-case hexadecimal.
+    private static string TagText(DicomTag tag) => $"({tag.Group:x4},{tag.Element:x4})";
 
     private static void Line(TextWriter w, string indent, string left, string length, string vm, string keyword)
     {

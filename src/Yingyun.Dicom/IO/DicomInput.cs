@@ -7,6 +7,7 @@ namespace Yingyun.Dicom;
 internal sealed class DicomInput : IDisposable
 {
     private const int InitialWindow = 64 * 1024;
+    private const int ReadAhead = 16 * 1024;
     private readonly Stream? _stream;
     private byte[] _buffer;
     private readonly bool _pooled;
@@ -85,7 +86,10 @@ internal sealed class DicomInput : IDisposable
         }
         while (_end - _start < count)
         {
-            int n = await _stream!.ReadAsync(_buffer.AsMemory(_end), ct).ConfigureAwait(false);
+            // Ask for what is needed plus a modest read-ahead: a header-only read of a 500 KB CT slice then
+            // touches one small block, while long values bypass the window (ReadValueAsync).
+            int want = Math.Min(_buffer.Length - _end, Math.Max(count - (_end - _start), ReadAhead));
+            int n = await _stream!.ReadAsync(_buffer.AsMemory(_end, want), ct).ConfigureAwait(false);
             if (n == 0)
             {
                 _eof = true;
@@ -147,7 +151,26 @@ internal sealed class DicomInput : IDisposable
             _start += length;
             return dest;
         }
-        // A long value: grow the copy as bytes arrive, so a lying length field costs at most what was sent.
+        if (Remaining is { } remaining && length <= remaining)
+        {
+            // The source's length is known and covers the value: read straight into an exact array.
+            var exact = GC.AllocateUninitializedArray<byte>(length);
+            int have = _end - _start;
+            _buffer.AsSpan(_start, have).CopyTo(exact);
+            _start = _end;
+            int filled = have;
+            while (filled < length)
+            {
+                int n = await _stream!.ReadAsync(exact.AsMemory(filled), ct).ConfigureAwait(false);
+                if (n == 0) { _eof = true; break; }
+                filled += n;
+            }
+            _bufferOrigin += filled - have + _end;
+            _start = _end = 0;
+            return exact.AsMemory(0, filled);
+        }
+        // A long value from a stream of unknown length: grow the copy as bytes arrive, so a lying length
+        // field costs at most what was really sent.
         var chunks = new ArrayBufferWriter<byte>(Math.Min(length, 1 << 20));
         int left = length;
         while (left > 0)
@@ -214,22 +237,24 @@ internal sealed class DicomInput : IDisposable
 /// one array each: reading allocates per chunk, not per element.</summary>
 internal sealed class ValueArena
 {
-    private const int ChunkSize = 16 * 1024;
+    private const int FirstChunk = 2 * 1024;
+    private const int MaxChunk = 16 * 1024;
     private byte[]? _chunk;
     private int _used;
 
     public Memory<byte> Allocate(int length)
     {
         if (length == 0) return Memory<byte>.Empty;
-        if (length > ChunkSize / 4) return GC.AllocateUninitializedArray<byte>(length);
+        if (length > MaxChunk / 4) return GC.AllocateUninitializedArray<byte>(length);
         if (_chunk is null || _used + length > _chunk.Length)
         {
-            _chunk = GC.AllocateUninitializedArray<byte>(ChunkSize);
+            // Chunks start small (a typical header's text fits in 2 KiB) and double for larger data sets.
+            int size = _chunk is null ? FirstChunk : Math.Min(MaxChunk, _chunk.Length * 2);
+            _chunk = GC.AllocateUninitializedArray<byte>(Math.Max(size, length));
             _used = 0;
         }
         var m = _chunk.AsMemory(_used, length);
-        _used += (length + 1) & ~1;
-        if (_used > _chunk.Length) _used = _chunk.Length;
+        _used = Math.Min(_chunk.Length, _used + ((length + 1) & ~1));
         return m;
     }
 }

@@ -41,7 +41,7 @@ public sealed partial class DicomReader
     /// <summary>Opens a file; values over <see cref="DicomReaderOptions.BulkDataThreshold"/> stay on disk as references.</summary>
     public static async Task<DicomFile> OpenAsync(string path, DicomReaderOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        var fs = new FileHandleStream(path);
         await using (fs.ConfigureAwait(false))
         {
             using var input = new DicomInput(fs);
@@ -60,6 +60,10 @@ public sealed partial class DicomReader
         using var input = new DicomInput(stream);
         return await ReadFileAsync(input, options, options.BulkDataSource, options.BulkDataSourceOffset, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Reads from a pipe (the DIMSE and HTTP hot paths hand data over this way).</summary>
+    public static Task<DicomFile> ReadAsync(System.IO.Pipelines.PipeReader pipe, DicomReaderOptions? options = null, CancellationToken cancellationToken = default) =>
+        ReadAsync(pipe.AsStream(leaveOpen: true), options, cancellationToken);
 
     /// <summary>Reads from bytes in memory; values are slices of <paramref name="bytes"/>, nothing is copied.</summary>
     public static DicomFile Read(ReadOnlyMemory<byte> bytes, DicomReaderOptions? options = null)
