@@ -117,7 +117,7 @@ public sealed class PydicomComparison
         var bytes = (await ours.Value.GetBytesAsync()).ToArray();
         if (theirs.Items is not null)
         {
-            if (ours.VR == DicomVR.UN && await DecodeUNSequenceAsync(ours.Tag, bytes, parent) is { } sequence)
+            if (ours.VR == DicomVR.UN && await DatasetComparer.DecodeSequenceAsync(ours.Tag, bytes, parent) is { } sequence)
             {
                 // pydicom decodes a UN value whose tag its dictionary knows as SQ (replace_un_with_known_vr) as a
                 // sequence in implicit VR little endian (PS3.5 §6.2.2 Note 3); we keep the value as encoded.
@@ -169,20 +169,6 @@ public sealed class PydicomComparison
             if (ourVm != vm)
                 _differences.Add($"{path}: VM {ourVm}, pydicom {vm}");
         }
-    }
-
-    private static async Task<DicomSequence?> DecodeUNSequenceAsync(DicomTag tag, byte[] value, DicomDataset parent)
-    {
-        var element = new byte[8 + value.Length];
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(element, tag.Group);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(element.AsSpan(2), tag.Element);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(element.AsSpan(4), (uint)value.Length);
-        value.CopyTo(element, 8);
-        var problems = new List<DicomReadProblem>();
-        var ds = await DicomReader.ReadDatasetAsync(new MemoryStream(element), DicomTransferSyntax.ImplicitVRLittleEndian, problems: problems);
-        if (problems.Count > 0 || !ds.TryGetSequence(tag, out var sq)) return null;
-        foreach (var item in sq.Items) item.Parent = parent;
-        return sq;
     }
 
     /// <summary>Null when our VR agrees with pydicom's; otherwise why not. Allowed differences:

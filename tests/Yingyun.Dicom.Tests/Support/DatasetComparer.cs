@@ -17,6 +17,10 @@ namespace Yingyun.Dicom.Tests.Support;
 /// no VR was on the wire and the reader took the dictionary's (PS3.5 Annex A.1): UN for private and unknown
 /// tags, LO for private creators, UL for group lengths, and for ambiguous entries ("US or SS", "OB or OW") the
 /// one the reader resolved. Any VR the dictionary allows for the tag is accepted.</item>
+/// <item><b>Private sequences of defined length in implicit VR.</b> Without a VR on the wire, a private sequence
+/// written with defined lengths (<see cref="DicomWriterOptions.DefinedLengthSequences"/>) cannot be told from a UN
+/// value, and the reader keeps it as UN bytes (an undefined length marks a sequence: PS3.5 §6.2.2 Note 3). The
+/// comparer then decodes those bytes as a sequence in implicit VR little endian and compares its items.</item>
 /// <item><b>Encapsulated Pixel Data</b> is always written as OB (PS3.5 §A.4): OB is accepted for OW.</item>
 /// </list></summary>
 public static class DatasetComparer
@@ -88,11 +92,42 @@ public static class DatasetComparer
                         differences.Add($"{here}: value {Show(av.Span)}, expected {Show(ev.Span)}");
                     break;
 
+                case (DicomSequence es, DicomElement { VR: DicomVR.UN } ae) when viaImplicit && e.Tag.IsPrivate
+                    && await DecodeSequenceAsync(e.Tag, await ae.Value.GetBytesAsync(), actual) is { } decoded:
+                    if (es.Items.Count != decoded.Items.Count)
+                    {
+                        differences.Add($"{here}: {decoded.Items.Count} items in the UN value, expected {es.Items.Count}");
+                        break;
+                    }
+                    for (int i = 0; i < es.Items.Count; i++)
+                        await CompareAsync($"{here}(UN)[{i}]/", es.Items[i], decoded.Items[i], viaImplicit, viaExplicit, differences);
+                    break;
+
                 default:
                     differences.Add($"{here}: {a.GetType().Name} {a.VR.ToText()}, expected {e.GetType().Name} {e.VR.ToText()}");
                     break;
             }
         }
+    }
+
+    /// <summary>Decodes <paramref name="value"/> (the value of a UN element <paramref name="tag"/>) as a sequence in
+    /// implicit VR little endian (PS3.5 §6.2.2 Note 3); null if it is not one.</summary>
+    public static async Task<DicomSequence?> DecodeSequenceAsync(DicomTag tag, ReadOnlyMemory<byte> value, DicomDataset? parent = null)
+    {
+        if (value.Length == 0) return new DicomSequence(tag); // a sequence of no items has an empty value
+        if (value.Length < 8 || System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(value.Span) != 0xE000FFFE) return null;
+        // The value under a tag whose dictionary VR is SQ, in an implicit VR data set: the reader decodes its items.
+        var wrapper = new DicomTag(0x0008, 0x1115);
+        var element = new byte[8 + value.Length];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(element, wrapper.Group);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(element.AsSpan(2), wrapper.Element);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(element.AsSpan(4), (uint)value.Length);
+        value.Span.CopyTo(element.AsSpan(8));
+        var problems = new List<DicomReadProblem>();
+        var ds = await DicomReader.ReadDatasetAsync(new MemoryStream(element), DicomTransferSyntax.ImplicitVRLittleEndian, problems: problems);
+        if (problems.Count > 0 || !ds.TryGetSequence(wrapper, out var sq)) return null;
+        foreach (var item in sq.Items) item.Parent = parent;
+        return new DicomSequence(tag, sq.Items);
     }
 
     private static bool VRAllowed(DicomElement expected, DicomVR actual, bool viaImplicit, bool viaExplicit)
