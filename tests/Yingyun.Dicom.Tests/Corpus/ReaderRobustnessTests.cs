@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using CsCheck;
 
 namespace Yingyun.Dicom.Tests.Corpus;
 
@@ -172,6 +173,12 @@ public class ReaderRobustnessTests
                 }
                 string context = $"{file} with bytes changed at {string.Join(", ", at)}";
                 var read = ReadOrNull(() => DicomReader.Read(bytes), context);
+                if (i % 5 == 0)
+                {
+                    // A seekable stream whose long values stay behind as references (the path files take).
+                    var options = new DicomReaderOptions { BulkDataThreshold = 256, BulkDataSource = new MemoryBulkDataSource(bytes) };
+                    ReadOrNull(() => DicomReader.ReadAsync(new MemoryStream(bytes), options).GetAwaiter().GetResult(), context + " (references)");
+                }
                 if (read is null || read.Dataset[DicomTag.PixelDataTag] is DicomFragmentSequence) continue;
                 try
                 {
@@ -183,6 +190,28 @@ public class ReaderRobustnessTests
                 }
             }
         }).WaitAsync(Watchdog);
+    }
+
+    /// <summary>Random bytes, bare or behind a valid preamble, "DICM" and File Meta Information in each uncompressed
+    /// syntax: reading returns or throws <see cref="DicomReadException"/>.</summary>
+    [Fact]
+    public void Random_bytes_read_or_throw_DicomReadException()
+    {
+        var syntaxes = DicomTransferSyntax.Uncompressed;
+        var headers = syntaxes.Select(ts =>
+        {
+            var ms = new MemoryStream();
+            DicomWriter.WriteFileAsync(ms, new DicomFile(new DicomDataset(), new DicomDataset()), ts).GetAwaiter().GetResult();
+            return ms.ToArray();
+        }).ToArray();
+        var gen = Gen.Select(Gen.Int[-1, headers.Length - 1], Gen.Byte.Array[0, 600]);
+        gen.Sample((header, garbage) =>
+        {
+            byte[] bytes = header < 0 ? garbage : [.. headers[header], .. garbage];
+            ReadOrNull(() => DicomReader.Read(bytes), $"{bytes.Length} bytes: {Convert.ToHexString(bytes)}");
+            try { DicomReader.ReadAsync(new NonSeekableStream(bytes, chunk: 7)).GetAwaiter().GetResult(); }
+            catch (DicomReadException) { }
+        }, iter: 2000);
     }
 
     private static DicomFile? ReadOrNull(Func<DicomFile> read, string context)
