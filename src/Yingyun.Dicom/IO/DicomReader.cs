@@ -113,8 +113,9 @@ public sealed partial class DicomReader
 
         // File Meta Information: group 0002, explicit VR little endian (PS3.10 §7.1), read if present even
         // without a preamble (pydicom and DCMTK accept such files).
+        bool metaDamaged = false;
         if (BinaryPrimitives.ReadUInt16LittleEndian(input.Span) == 0x0002)
-            await reader.ReadMetaAsync(meta, ct).ConfigureAwait(false);
+            metaDamaged = await reader.ReadMetaAsync(meta, ct).ConfigureAwait(false);
         else if (preamble is not null)
             problems.Add(new DicomReadProblem(input.Position, null, "no File Meta Information after the DICM prefix"));
 
@@ -125,7 +126,9 @@ public sealed partial class DicomReader
             if (uid.Length > 0) ts = DicomTransferSyntax.Parse(uid);
         }
 
-        if (!await input.EnsureAsync(8, ct).ConfigureAwait(false))
+        // After a fatal problem in the File Meta Information ("stopped") the data set cannot be found: reading
+        // on would take the rest of the damaged element for it.
+        if (metaDamaged || !await input.EnsureAsync(8, ct).ConfigureAwait(false))
         {
             file.TransferSyntax = ts ?? options.TransferSyntax ?? DicomTransferSyntax.ExplicitVRLittleEndian;
             file.Problems.AddRange(problems);
@@ -197,7 +200,8 @@ public sealed partial class DicomReader
 
     // ---- File Meta Information --------------------------------------------------------------
 
-    private async ValueTask ReadMetaAsync(DicomDataset meta, CancellationToken ct)
+    /// <summary>Reads group 0002; true if it ended with a fatal problem.</summary>
+    private async ValueTask<bool> ReadMetaAsync(DicomDataset meta, CancellationToken ct)
     {
         long end = -1;
         while (await _input.EnsureAsync(8, ct).ConfigureAwait(false))
@@ -211,10 +215,12 @@ public sealed partial class DicomReader
             if (syntax == Syntax.ImplicitLittle)
                 _problems.Add(new DicomReadProblem(at, ReadTag(span, false), "File Meta Information element in implicit VR"));
             var status = await ReadElementAsync(meta, syntax, topLevel: false, ct).ConfigureAwait(false);
+            if (status == Step.Damaged) return true;
             if (status != Step.Element) break;
             if (end < 0 && meta.TryGetElement(DicomTag.FileMetaInformationGroupLength, out var gl) && gl.Length == 4 && gl.Value.IsInMemory && meta.Count == 1)
                 end = _input.Position + BinaryPrimitives.ReadUInt32LittleEndian(gl.Span);
         }
+        return false;
     }
 
     // ---- data sets ---------------------------------------------------------------------------
