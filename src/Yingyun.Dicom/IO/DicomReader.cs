@@ -78,8 +78,7 @@ public sealed partial class DicomReader
         var ds = new DicomDataset();
         if (syntax.IsDeflated)
         {
-            using var inflated = new DicomInput(new DeflateStream(input.DetachRest(), CompressionMode.Decompress));
-            await new DicomReader(inflated, options, problems, null, 0).ReadRootAsync(ds, Syntax.ExplicitLittle, cancellationToken).ConfigureAwait(false);
+            await ReadDeflatedAsync(input, ds, options, problems, cancellationToken).ConfigureAwait(false);
             return ds;
         }
         await new DicomReader(input, options, problems, options.BulkDataSource, options.BulkDataSourceOffset)
@@ -159,10 +158,7 @@ public sealed partial class DicomReader
 
         if (ts.IsDeflated)
         {
-            // PS3.5 §A.5: everything after the File Meta Information is one raw deflate stream.
-            using var inflated = new DicomInput(new DeflateStream(input.DetachRest(), CompressionMode.Decompress));
-            var inner = new DicomReader(inflated, options, problems, null, 0);
-            await inner.ReadRootAsync(dataset, Syntax.ExplicitLittle, ct).ConfigureAwait(false);
+            await ReadDeflatedAsync(input, dataset, options, problems, ct).ConfigureAwait(false);
         }
         else
         {
@@ -170,6 +166,24 @@ public sealed partial class DicomReader
         }
         file.Problems.AddRange(problems);
         return file;
+    }
+
+    /// <summary>PS3.5 §A.5: everything after the File Meta Information is one raw deflate stream. Corrupt
+    /// deflate data is a fatal problem, and the elements read before it are dropped: the inflater reports the
+    /// damage only when its buffer reaches it, so how much came out first depends on how the bytes arrived.</summary>
+    private static async ValueTask ReadDeflatedAsync(DicomInput input, DicomDataset ds, DicomReaderOptions options, List<DicomReadProblem> problems, CancellationToken ct)
+    {
+        long at = input.Position;
+        using var inflated = new DicomInput(new DeflateStream(input.DetachRest(), CompressionMode.Decompress));
+        try
+        {
+            await new DicomReader(inflated, options, problems, null, 0).ReadRootAsync(ds, Syntax.ExplicitLittle, ct).ConfigureAwait(false);
+        }
+        catch (InvalidDataException e)
+        {
+            ds.RemoveAll(_ => true);
+            problems.Add(new DicomReadProblem(at, null, $"the deflated data set is corrupt ({e.Message}); its elements are dropped", true));
+        }
     }
 
     /// <summary>Guesses the encoding of a data set from its first element header, as DCMTK does: the
