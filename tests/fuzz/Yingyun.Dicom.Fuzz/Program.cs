@@ -11,7 +11,9 @@ using Yingyun.Dicom.Fuzz;
 //   --replay PATH...                 run the target over files (directories: every file below, dot files and
 //                                    README* skipped); exit 1 if any crashes
 //   --smoke N [--seeds DIR]...       N random mutations of the built-in seeds and the files in DIR, in process,
-//             [--seed S]             with a fixed random seed (default 1): for machines without AFL
+//             [--seed S]             with a fixed random seed (default 1): for machines without AFL;
+//             [--max-seconds T]      stops early after T seconds
+//   --write-seeds DIR                write the built-in seeds (small files in every syntax the writer makes)
 //   --dump FILE                      print what memory and stream mode read (dcmdump-like, with problems)
 //   --save-crashes DIR               with --replay/--smoke: keep the smallest input of each distinct crash in
 //                                    DIR, named by its SHA-256
@@ -27,6 +29,10 @@ if (args.Length == 0)
     });
     return 0;
 }
+
+// Outside afl-fuzz, an instrumented Yingyun.Dicom.dll (.build/fuzz/app) still writes coverage: give it a
+// scratch map (SharpFuzz does the same when Fuzzer.Run runs without afl-fuzz).
+Coverage.EnableWithoutAfl();
 
 if (args is ["--dump", var dumpFile])
 {
@@ -44,9 +50,17 @@ if (args is ["--dump", var dumpFile])
     return 0;
 }
 
+if (args is ["--write-seeds", var seedOut])
+{
+    Directory.CreateDirectory(seedOut);
+    foreach (var (name, bytes) in BuiltInSeeds.Create())
+        File.WriteAllBytes(Path.Combine(seedOut, $"builtin-{name}.dcm"), bytes);
+    return 0;
+}
+
 var replay = new List<string>();
 var seedDirs = new List<string>();
-int smoke = -1, seed = 1;
+int smoke = -1, seed = 1, maxSeconds = int.MaxValue;
 string? saveDir = null;
 for (int i = 0; i < args.Length; i++)
 {
@@ -64,6 +78,9 @@ for (int i = 0; i < args.Length; i++)
             break;
         case "--seed" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var s):
             seed = s; i++;
+            break;
+        case "--max-seconds" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var t) && t > 0:
+            maxSeconds = t; i++;
             break;
         case "--save-crashes" when i + 1 < args.Length:
             saveDir = args[++i];
@@ -107,7 +124,8 @@ else
     var mutator = new SmokeMutator(seed);
     var total = Stopwatch.StartNew();
     long slowest = 0;
-    for (int i = 0; i < smoke; i++)
+    int done = 0;
+    for (int i = 0; i < smoke && total.Elapsed.TotalSeconds < maxSeconds; i++, done++)
     {
         var (name, bytes) = seeds[i % seeds.Count];
         var mutated = mutator.Mutate(bytes, out var how);
@@ -115,7 +133,7 @@ else
         crashes.Try(mutated, $"mutation {i} of {name}: {how}");
         slowest = Math.Max(slowest, sw.ElapsedMilliseconds);
     }
-    Console.WriteLine($"smoke: {smoke} mutations of {seeds.Count} seeds (random seed {seed}) in {total.Elapsed.TotalSeconds:F1} s, slowest {slowest} ms");
+    Console.WriteLine($"smoke: {done} mutations of {seeds.Count} seeds (random seed {seed}) in {total.Elapsed.TotalSeconds:F1} s, slowest {slowest} ms");
 }
 crashes.Report();
 return crashes.Distinct > 0 ? 1 : 0;
@@ -131,7 +149,8 @@ static int Usage(string message)
     Console.Error.WriteLine("usage: Yingyun.Dicom.Fuzz                         (AFL mode, input on stdin)");
     Console.Error.WriteLine("       Yingyun.Dicom.Fuzz --replay PATH... [--save-crashes DIR]");
     Console.Error.WriteLine("       Yingyun.Dicom.Fuzz --dump FILE");
-    Console.Error.WriteLine("       Yingyun.Dicom.Fuzz --smoke N [--seeds DIR]... [--seed S] [--save-crashes DIR]");
+    Console.Error.WriteLine("       Yingyun.Dicom.Fuzz --smoke N [--seeds DIR]... [--seed S] [--max-seconds T] [--save-crashes DIR]");
+    Console.Error.WriteLine("       Yingyun.Dicom.Fuzz --write-seeds DIR");
     return 2;
 }
 
@@ -180,5 +199,14 @@ internal sealed class CrashLog(string? saveDir)
             File.WriteAllBytes(file, input);
             Console.WriteLine($"saved as {file}");
         }
+    }
+}
+
+internal static class Coverage
+{
+    public static unsafe void EnableWithoutAfl()
+    {
+        if (SharpFuzz.Common.Trace.SharedMem == null)
+            SharpFuzz.Common.Trace.SharedMem = (byte*)System.Runtime.InteropServices.NativeMemory.AllocZeroed(1 << 16);
     }
 }
