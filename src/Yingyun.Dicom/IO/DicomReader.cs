@@ -464,8 +464,28 @@ public sealed partial class DicomReader
         return r == Step.Damaged ? Step.Damaged : Step.Element;
     }
 
+    /// <summary>How deep sequences may nest. Each level costs several KB of stack (the reader recurses, and so do
+    /// the writer and the dump); without a limit a few KB of nested sequence headers overflow the stack and kill
+    /// the process. Real data sets (SR content trees included) stay far below this.</summary>
+    private const int MaxSequenceDepth = 64;
+    private int _sequenceDepth;
+
     /// <summary>Reads the items of a sequence until <paramref name="end"/> or the sequence delimiter.</summary>
     private async ValueTask<Step> ReadItemsAsync(List<DicomDataset> items, Syntax syntax, long end, DicomDataset parent, CancellationToken ct)
+    {
+        if (_sequenceDepth == MaxSequenceDepth)
+        {
+            _problems.Add(new DicomReadProblem(_input.Position, null, $"sequences nested more than {MaxSequenceDepth} deep; stopped", true));
+            return Step.Damaged;
+        }
+        // No finally: an exception ends the whole read.
+        _sequenceDepth++;
+        var step = await ReadItemsAtDepthAsync(items, syntax, end, parent, ct).ConfigureAwait(false);
+        _sequenceDepth--;
+        return step;
+    }
+
+    private async ValueTask<Step> ReadItemsAtDepthAsync(List<DicomDataset> items, Syntax syntax, long end, DicomDataset parent, CancellationToken ct)
     {
         while (true)
         {
