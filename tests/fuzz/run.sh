@@ -73,7 +73,7 @@ cp -r "$harness/bin/Release/net10.0" "$app"
 "$sharpfuzz" "$app/Yingyun.Dicom.dll" >"$work/instrument.log" 2>&1 || { cat "$work/instrument.log"; broken "sharpfuzz could not instrument Yingyun.Dicom.dll"; }
 run_harness() { dotnet "$app/Yingyun.Dicom.Fuzz.dll" "$@"; }
 
-# ---- seeds: pydicom's small test files (< 64 KiB), named by hash (duplicates collapse), and built-in ones ----
+# ---- seeds: pydicom's small test files (< 64 KiB), named by hash (duplicates collapse), built-in ones, regressions ----
 seeds=$work/seeds
 rm -rf "$seeds"; mkdir -p "$seeds"
 pydicom_data=/usr/lib/python3/dist-packages/pydicom/data
@@ -86,6 +86,8 @@ for dir in "$pydicom_data/test_files" "$pydicom_data/charset_files"; do
   done < <(find "$dir" -type f -size -64k -print0)
 done
 run_harness --write-seeds "$seeds" || broken "the harness could not write its built-in seeds"
+# Inputs that once failed reach corners the corpus does not.
+find "$regressions" -type f -size -64k ! -name '.*' -exec cp {} "$seeds/" \; 2>/dev/null
 say "$(ls "$seeds" | wc -l) seeds in $seeds$([ -d "$pydicom_data" ] || echo " (pydicom's corpus is missing: built-in seeds only)")"
 
 # ---- the seeds themselves must pass --------------------------------------------------------------
