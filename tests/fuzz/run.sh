@@ -90,13 +90,36 @@ run_harness --write-seeds "$seeds" || broken "the harness could not write its bu
 find "$regressions" -type f -size -64k ! -name '.*' -exec cp {} "$seeds/" \; 2>/dev/null
 say "$(ls "$seeds" | wc -l) seeds in $seeds$([ -d "$pydicom_data" ] || echo " (pydicom's corpus is missing: built-in seeds only)")"
 
-# ---- the seeds themselves must pass --------------------------------------------------------------
+# ---- replaying ---------------------------------------------------------------------------------------
 unique=$work/unique
-rm -rf "$unique"; mkdir -p "$unique"
-run_harness --replay "$seeds" --save-crashes "$unique" >"$work/replay-seeds.log" 2>&1
-rc=$?
-[ "$rc" -le 1 ] || { tail -20 "$work/replay-seeds.log"; broken "replaying the seeds killed the harness (exit $rc)"; }
-[ "$rc" = 0 ] || say "some seeds crash the target already (see $work/replay-seeds.log)"
+rm -rf "$unique" "$work"/replay-*.log "$work/smoke.log"; mkdir -p "$unique"
+# replay NAME DIR: runs every input of DIR in one harness process, which keeps the smallest input per
+# distinct crash in $unique. If that process dies (stack overflow, ...) or runs over its limit, replays the
+# inputs one by one: one that kills the harness is kept as crash-HASH, one still running after 30 s as
+# hang-HASH. Returns 1 if anything failed.
+replay() {
+  local log=$work/replay-$1.log dir=$2 r f failed=0
+  timeout 120 dotnet "$app/Yingyun.Dicom.Fuzz.dll" --replay "$dir" --save-crashes "$unique" >"$log" 2>&1
+  r=$?
+  [ "$r" -le 1 ] && return "$r"
+  say "  replaying $dir in one process failed (exit $r): one by one"
+  while IFS= read -r -d '' f; do
+    timeout 30 dotnet "$app/Yingyun.Dicom.Fuzz.dll" --replay "$f" --save-crashes "$unique" >>"$log" 2>&1
+    r=$?
+    if [ "$r" = 124 ] || [ "$r" = 137 ]; then
+      cp "$f" "$unique/hang-$(sha256sum "$f" | cut -c1-16).dcm"; failed=1
+      say "  hang: $f still runs after 30 s"
+    elif [ "$r" -gt 1 ]; then
+      cp "$f" "$unique/crash-$(sha256sum "$f" | cut -c1-16).dcm"; failed=1
+      say "  $f kills the harness (exit $r)"
+    elif [ "$r" = 1 ]; then failed=1
+    fi
+  done < <(find "$dir" -type f ! -name '.*' -print0 | sort -z)
+  return "$failed"
+}
+
+# The seeds themselves must pass.
+replay seeds "$seeds" || say "some seeds fail already (see $work/replay-seeds.log)"
 
 # ---- afl-fuzz --------------------------------------------------------------------------------------
 # Sandboxes and CI containers: no CPU frequency control, core dumps piped elsewhere, cores shared with
@@ -142,33 +165,22 @@ if [ -n "$fallback" ]; then
   [ "$rc" -le 1 ] || { tail -20 "$work/smoke.log"; broken "the smoke run killed the harness (exit $rc)"; }
 else
   say "afl-fuzz: $(afl_stat execs_done) execs in $(afl_stat run_time) s, $(afl_stat execs_per_sec) execs/s; corpus $(afl_stat corpus_count) ($(afl_stat corpus_found) new), edges $(afl_stat edges_found), stability $(afl_stat stability), saved crashes $(afl_stat saved_crashes), hangs $(afl_stat saved_hangs)"
-  # Crashes: replay all in one process (the harness keeps the smallest input per distinct crash); if that
-  # process dies (stack overflow, ...), replay one by one and keep each input that kills it.
   crashes=$findings/default/crashes
-  if compgen -G "$crashes/id:*" >/dev/null; then
-    run_harness --replay "$crashes" --save-crashes "$unique" >"$work/replay-crashes.log" 2>&1
-    rc=$?
-    if [ "$rc" -gt 1 ]; then
-      for f in "$crashes"/id:*; do
-        timeout 120 dotnet "$app/Yingyun.Dicom.Fuzz.dll" --replay "$f" --save-crashes "$unique" >>"$work/replay-crashes.log" 2>&1
-        r=$?
-        if [ "$r" -gt 1 ]; then
-          cp "$f" "$unique/crash-$(sha256sum "$f" | cut -c1-16).dcm"
-          say "  $f kills the harness (exit $r)"
-        fi
-      done
-    fi
-  fi
-  # Hangs: each in its own process with a limit; one that finishes was only slow on a busy machine.
+  if compgen -G "$crashes/id:*" >/dev/null; then replay crashes "$crashes"; fi
+  # Hangs: each in its own process with a limit; one that finishes was only slow on a busy machine. The
+  # first five are enough to show a real hang (each may take the whole limit).
+  checked=0
   for f in "$findings"/default/hangs/id:*; do
     [ -e "$f" ] || continue
+    if [ "$checked" -ge 5 ]; then say "  hang: $f not replayed (five were)"; continue; fi
+    checked=$((checked + 1))
     t0=$(date +%s%N)
-    timeout 60 dotnet "$app/Yingyun.Dicom.Fuzz.dll" --replay "$f" --save-crashes "$unique" >>"$work/replay-hangs.log" 2>&1
+    timeout 30 dotnet "$app/Yingyun.Dicom.Fuzz.dll" --replay "$f" --save-crashes "$unique" >>"$work/replay-hangs.log" 2>&1
     r=$?
     ms=$(( ($(date +%s%N) - t0) / 1000000 ))
     if [ "$r" = 124 ] || [ "$r" = 137 ]; then
       cp "$f" "$unique/hang-$(sha256sum "$f" | cut -c1-16).dcm"
-      say "  hang: $f still runs after 60 s"
+      say "  hang: $f still runs after 30 s"
     else
       say "  hang: $f finished in $ms ms on replay (exit $r): slow under load, not kept"
     fi
@@ -176,14 +188,27 @@ else
 fi
 
 # ---- report ------------------------------------------------------------------------------------------
+# The seeds, afl-fuzz's crashes and the smoke run were replayed separately, so one bug may have been kept
+# more than once: replay the kept crash inputs together (the harness keeps the smallest per distinct crash).
+# Hangs, and inputs that kill the harness (then the combined replay dies too), stay as they are.
+logs=("$work"/replay-seeds.log "$work"/replay-crashes.log "$work"/replay-hangs.log "$work"/smoke.log)
+if compgen -G "$unique/crash-*" >/dev/null; then
+  distinct=$work/distinct
+  rm -rf "$distinct"; mkdir -p "$distinct"
+  timeout 300 dotnet "$app/Yingyun.Dicom.Fuzz.dll" --replay "$unique"/crash-* --save-crashes "$distinct" >"$work/replay-distinct.log" 2>&1
+  if [ $? -le 1 ] && compgen -G "$distinct/crash-*" >/dev/null; then
+    rm -f "$unique"/crash-*; cp "$distinct"/crash-* "$unique/"
+    logs=("$work/replay-distinct.log")
+  fi
+fi
 found=$(find "$unique" -type f | wc -l)
 if [ "$found" = 0 ]; then
   say "no crashes, no hangs"
   finish 0
 fi
 mkdir -p "$regressions"
-say "$found distinct failing inputs:"
-for log in "$work"/replay-*.log "$work/smoke.log"; do
+say "$found failing inputs kept (one per distinct crash, every hang):"
+for log in "${logs[@]}"; do
   [ -f "$log" ] && grep -a "^---- " "$log" | sed 's/^---- /fuzz:   /'
 done
 for f in "$unique"/*; do
