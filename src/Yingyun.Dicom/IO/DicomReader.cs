@@ -83,8 +83,7 @@ public sealed partial class DicomReader
         var ds = new DicomDataset();
         if (syntax.IsDeflated)
         {
-            using var inflated = new DicomInput(new DeflateStream(input.DetachRest(), CompressionMode.Decompress));
-            await new DicomReader(inflated, options, problems, null, 0).ReadInflatedRootAsync(ds, cancellationToken).ConfigureAwait(false);
+            await ReadDeflatedAsync(input, ds, options, problems, cancellationToken).ConfigureAwait(false);
             return ds;
         }
         await new DicomReader(input, options, problems, options.BulkDataSource, options.BulkDataSourceOffset)
@@ -118,8 +117,9 @@ public sealed partial class DicomReader
 
         // File Meta Information: group 0002, explicit VR little endian (PS3.10 §7.1), read if present even
         // without a preamble (pydicom and DCMTK accept such files).
+        bool metaDamaged = false;
         if (BinaryPrimitives.ReadUInt16LittleEndian(input.Span) == 0x0002)
-            await reader.ReadMetaAsync(meta, ct).ConfigureAwait(false);
+            metaDamaged = await reader.ReadMetaAsync(meta, ct).ConfigureAwait(false);
         else if (preamble is not null)
             problems.Add(new DicomReadProblem(input.Position, null, "no File Meta Information after the DICM prefix"));
 
@@ -130,7 +130,9 @@ public sealed partial class DicomReader
             if (uid.Length > 0) ts = DicomTransferSyntax.Parse(uid);
         }
 
-        if (!await input.EnsureAsync(8, ct).ConfigureAwait(false))
+        // After a fatal problem in the File Meta Information ("stopped") the data set cannot be found: reading
+        // on would take the rest of the damaged element for it.
+        if (metaDamaged || !await input.EnsureAsync(8, ct).ConfigureAwait(false))
         {
             file.TransferSyntax = ts ?? options.TransferSyntax ?? DicomTransferSyntax.ExplicitVRLittleEndian;
             file.Problems.AddRange(problems);
@@ -161,10 +163,7 @@ public sealed partial class DicomReader
 
         if (ts.IsDeflated)
         {
-            // PS3.5 §A.5: everything after the File Meta Information is one raw deflate stream.
-            using var inflated = new DicomInput(new DeflateStream(input.DetachRest(), CompressionMode.Decompress));
-            var inner = new DicomReader(inflated, options, problems, null, 0);
-            await inner.ReadInflatedRootAsync(dataset, ct).ConfigureAwait(false);
+            await ReadDeflatedAsync(input, dataset, options, problems, ct).ConfigureAwait(false);
         }
         else
         {
@@ -172,6 +171,24 @@ public sealed partial class DicomReader
         }
         file.Problems.AddRange(problems);
         return file;
+    }
+
+    /// <summary>PS3.5 §A.5: everything after the File Meta Information is one raw deflate stream. Corrupt
+    /// deflate data is a fatal problem, and the elements read before it are dropped: the inflater reports the
+    /// damage only when its buffer reaches it, so how much came out first depends on how the bytes arrived.</summary>
+    private static async ValueTask ReadDeflatedAsync(DicomInput input, DicomDataset ds, DicomReaderOptions options, List<DicomReadProblem> problems, CancellationToken ct)
+    {
+        long at = input.Position;
+        using var inflated = new DicomInput(new DeflateStream(input.DetachRest(), CompressionMode.Decompress));
+        try
+        {
+            await new DicomReader(inflated, options, problems, null, 0).ReadRootAsync(ds, Syntax.ExplicitLittle, ct).ConfigureAwait(false);
+        }
+        catch (InvalidDataException e)
+        {
+            ds.RemoveAll(_ => true);
+            problems.Add(new DicomReadProblem(at, null, $"the deflated data set does not inflate ({e.Message}); its elements are dropped", true));
+        }
     }
 
     /// <summary>Guesses the encoding of a data set from its first element header, as DCMTK does: the
@@ -202,7 +219,8 @@ public sealed partial class DicomReader
 
     // ---- File Meta Information --------------------------------------------------------------
 
-    private async ValueTask ReadMetaAsync(DicomDataset meta, CancellationToken ct)
+    /// <summary>Reads group 0002; true if it ended with a fatal problem.</summary>
+    private async ValueTask<bool> ReadMetaAsync(DicomDataset meta, CancellationToken ct)
     {
         long end = -1;
         while (await _input.EnsureAsync(8, ct).ConfigureAwait(false))
@@ -216,10 +234,12 @@ public sealed partial class DicomReader
             if (syntax == Syntax.ImplicitLittle)
                 _problems.Add(new DicomReadProblem(at, ReadTag(span, false), "File Meta Information element in implicit VR"));
             var status = await ReadElementAsync(meta, syntax, topLevel: false, ct).ConfigureAwait(false);
+            if (status == Step.Damaged) return true;
             if (status != Step.Element) break;
             if (end < 0 && meta.TryGetElement(DicomTag.FileMetaInformationGroupLength, out var gl) && gl.Length == 4 && gl.Value.IsInMemory && meta.Count == 1)
                 end = _input.Position + BinaryPrimitives.ReadUInt32LittleEndian(gl.Span);
         }
+        return false;
     }
 
     // ---- data sets ---------------------------------------------------------------------------
@@ -236,18 +256,6 @@ public sealed partial class DicomReader
     /// <summary>Reads a deflated data set (PS3.5 §A.5). Bytes that do not inflate are damage like any other: what
     /// was read is kept and the problem says where inflating stopped, instead of DeflateStream's
     /// InvalidDataException escaping to the caller.</summary>
-    private async ValueTask ReadInflatedRootAsync(DicomDataset ds, CancellationToken ct)
-    {
-        try
-        {
-            await ReadRootAsync(ds, Syntax.ExplicitLittle, ct).ConfigureAwait(false);
-        }
-        catch (InvalidDataException e)
-        {
-            _problems.Add(new DicomReadProblem(_input.Position, null, $"the deflated data set does not inflate after {_input.Position} bytes ({e.Message}); stopped", true));
-        }
-    }
-
     /// <summary>Reads elements into <paramref name="ds"/> until <paramref name="end"/> (a defined-length item),
     /// an item delimiter (undefined length), the end of the data, or the stop tag.</summary>
     private async ValueTask<Step> ReadDatasetAsync(DicomDataset ds, Syntax syntax, long end, bool topLevel, CancellationToken ct)

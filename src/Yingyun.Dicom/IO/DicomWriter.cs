@@ -97,13 +97,15 @@ public sealed class DicomWriter : IAsyncDisposable
         await FlushAsync(ct).ConfigureAwait(false);
     }
 
-    /// <summary>Builds the File Meta Information for <paramref name="dataset"/> in <paramref name="syntax"/> (PS3.10 §7.1).</summary>
+    /// <summary>Builds the File Meta Information for <paramref name="dataset"/> in <paramref name="syntax"/> (PS3.10 §7.1).
+    /// Elements of <paramref name="existing"/> are kept; sequences and fragments, which group 0002 never holds,
+    /// are not (the group length counts elements only).</summary>
     public static DicomDataset CreateFileMetaInformation(DicomDataset dataset, DicomTransferSyntax syntax, DicomDataset? existing = null)
     {
         var meta = new DicomDataset();
         if (existing is not null)
             foreach (var item in existing)
-                if (item.Tag.Group == 0x0002 && !item.Tag.IsGroupLength) meta.AddOrUpdate(item);
+                if (item is DicomElement && item.Tag.Group == 0x0002 && !item.Tag.IsGroupLength) meta.AddOrUpdate(item);
         meta.AddOrUpdate(new DicomElement(new DicomTag(0x0002, 0x0001), DicomVR.OB, new byte[] { 0, 1 }));
         CopyUid(dataset, meta, new DicomTag(0x0008, 0x0016), new DicomTag(0x0002, 0x0002));
         CopyUid(dataset, meta, new DicomTag(0x0008, 0x0018), new DicomTag(0x0002, 0x0003));
