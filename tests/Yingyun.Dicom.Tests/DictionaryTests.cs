@@ -36,6 +36,8 @@ public class DictionaryTests
         unknown.IsExplicitVR.Should().BeTrue();
         unknown.IsEncapsulated.Should().BeTrue();
         unknown.IsRegistered.Should().BeFalse();
+        DicomTransferSyntax.Parse("1.2.3.4.5").Should().NotBeSameAs(unknown, "unregistered UIDs from peers are not cached");
+        DicomTransferSyntax.Parse("1.2.3.4.5").Should().Be(unknown);
         DicomTag.Parse("PatientID").Should().Be(new DicomTag(0x0010, 0x0020));
         DicomTag.Parse("(0008,0018)").Should().Be(DicomTags.SOPInstanceUID);
     }

@@ -62,8 +62,14 @@ public sealed class DicomTransferSyntax : IEquatable<DicomTransferSyntax>
     {
         uid = uid.TrimEnd('\0', ' ');
         if (Known.TryGetValue(uid, out var ts)) return ts;
-        bool lossy = DicomUids.TryGet(uid, out var info) && (info.Name.Contains("Lossy", StringComparison.OrdinalIgnoreCase)
-            || info.Name.Contains("Baseline", StringComparison.Ordinal) || info.Name.Contains("Extended", StringComparison.Ordinal));
+        if (!DicomUids.TryGet(uid, out var info) || !info.IsTransferSyntax)
+        {
+            // Not cached: the UID comes from a peer or a file, and a cache keyed by it would let anyone grow
+            // this process's memory without bound.
+            return new DicomTransferSyntax(uid, true, false, false, true, lossy: false);
+        }
+        bool lossy = info.Name.Contains("Lossy", StringComparison.OrdinalIgnoreCase)
+            || info.Name.Contains("Baseline", StringComparison.Ordinal) || info.Name.Contains("Extended", StringComparison.Ordinal);
         return Known.GetOrAdd(uid, u => new DicomTransferSyntax(u, true, false, false, true, lossy));
     }
 
