@@ -188,7 +188,7 @@ public static class PduEncoder
     private static void WriteAeTitle(ArrayBufferWriter<byte> w, string aeTitle)
     {
         var title = aeTitle.Trim();
-        if (!AeTitle.IsValid(title)) throw new ArgumentException($"'{aeTitle}' is not a valid AE title (PS3.5 §6.2 AE: 1–16 characters, no backslash or control characters)");
+        if (!ApplicationEntityTitle.IsValid(title)) throw new ArgumentException($"'{aeTitle}' is not a valid AE title (PS3.5 §6.2 AE: 1–16 characters, no backslash or control characters)");
         var span = w.GetSpan(16)[..16];
         span.Fill((byte)' ');
         Encoding.ASCII.GetBytes(title, span);
@@ -219,7 +219,7 @@ public static class PduEncoder
 }
 
 /// <summary>AE title rules shared by the encoder, the decoder and the policy (PS3.5 §6.2, VR AE).</summary>
-public static class AeTitle
+public static class ApplicationEntityTitle
 {
     /// <summary>1–16 characters of the default repertoire, no backslash or control characters, not all spaces.</summary>
     public static bool IsValid(ReadOnlySpan<char> title)
