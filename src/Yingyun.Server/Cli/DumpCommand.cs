@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Yingyun.Dicom;
 
 namespace Yingyun.Server.Cli;
 
@@ -10,9 +11,21 @@ internal static class DumpCommand
         var cmd = new Command("dump", "Print a DICOM file's elements like dcmdump (or as DICOM JSON with --json)") { file };
         cmd.SetAction(async (parse, ct) =>
         {
-            await Task.CompletedTask.ConfigureAwait(false);
-            Console.Error.WriteLine($"yingyun dump: not implemented yet for {parse.GetValue(file)}");
-            return 2;
+            var path = parse.GetValue(file)!.FullName;
+            DicomFile df;
+            try
+            {
+                df = await DicomReader.OpenAsync(path, cancellationToken: ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is DicomReadException or IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"yingyun dump: {path}: {ex.Message}");
+                return 1;
+            }
+            var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false)) { AutoFlush = false };
+            await using (stdout.ConfigureAwait(false))
+                DicomDump.Write(stdout, df);
+            return df.Problems.Any(p => p.IsFatal) ? 1 : 0;
         });
         return cmd;
     }
