@@ -234,7 +234,7 @@ public sealed partial class DicomAssociation
         Log.Rejected(_logger, Name, reject);
         SetEndReason(AssociationEndReason.Rejected);
         await SendControlPduAsync(PduEncoder.Encode(reject)).ConfigureAwait(false);
-        StartArtim();
+        AwaitTransportClose();
     }
 
     /// <summary>Builds the negotiated presentation contexts and the send PDU length from the request and its

@@ -110,7 +110,7 @@ public sealed partial class DicomAssociation
                 _abort ??= abort;
                 SetEndReason(AssociationEndReason.AbortedLocally);
                 await SendControlPduAsync(PduEncoder.Encode(abort)).ConfigureAwait(false);
-                StartArtim();
+                AwaitTransportClose();
                 _draining = true;
                 FailPending(new DicomAssociationAbortedException(abort, $"protocol error: {message}"));
                 break;
@@ -299,7 +299,7 @@ public sealed partial class DicomAssociation
         SetEndReason(AssociationEndReason.Released);
         await SendControlPduAsync(PduEncoder.EncodeReleaseResponse()).ConfigureAwait(false);
         // AR-4: the requestor closes once it has our A-RELEASE-RP; the ARTIM timer covers a requestor that does not.
-        StartArtim();
+        AwaitTransportClose();
     }
 
     /// <summary>A well-formed PDU the current state does not allow: AA-1 (Sta2), AA-8 (associated) or AA-7
@@ -314,7 +314,7 @@ public sealed partial class DicomAssociation
                 _abort ??= abort;
                 SetEndReason(AssociationEndReason.AbortedLocally);
                 await SendControlPduAsync(PduEncoder.Encode(abort)).ConfigureAwait(false);
-                StartArtim();
+                AwaitTransportClose();
                 _draining = true;
                 FailPending(new DicomAssociationAbortedException(abort, $"unexpected {type} PDU"));
                 return PduOutcome.Continue;

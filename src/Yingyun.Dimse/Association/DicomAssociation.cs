@@ -150,6 +150,22 @@ public sealed partial class DicomAssociation : IAsyncDisposable
 
     private void StopArtim() => Volatile.Write(ref _artimDeadline, 0);
 
+    /// <summary>Sta13 after we sent the last PDU (A-ASSOCIATE-RJ, A-RELEASE-RP, A-ABORT): start ARTIM and wait for the
+    /// peer to close the connection (PS3.8 §9.2, AE-8, AR-4, AA-1). We also shut down our sending side, since we have
+    /// nothing more to say: the peer sees the end of the stream right after our PDU rather than only at ARTIM expiry,
+    /// which spares a slow or hostile peer's socket from lingering.</summary>
+    private void AwaitTransportClose()
+    {
+        StartArtim();
+        try
+        {
+            if (Volatile.Read(ref _transportClosed) == 0) _socket?.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+        }
+    }
+
     private void Touch() => Volatile.Write(ref _lastActivity, Environment.TickCount64);
 
     private void StartWatchdog()
@@ -157,11 +173,25 @@ public sealed partial class DicomAssociation : IAsyncDisposable
         double shortest = _options.ArtimTimeout.TotalMilliseconds;
         if (_options.IdleTimeout is { } idle) shortest = Math.Min(shortest, idle.TotalMilliseconds);
         var period = TimeSpan.FromMilliseconds(Math.Clamp(shortest / 4, 10, 1000));
-        _watchdog = new Timer(static s => ((DicomAssociation)s!).OnWatchdog(), this, period, period);
+        _watchdog = new Timer(static s => ((DicomAssociation)s!).OnWatchdogTick(), this, period, period);
+    }
+
+    private void OnWatchdogTick()
+    {
+        try
+        {
+            OnWatchdog();
+        }
+        catch (Exception ex)
+        {
+            // A timer callback must not throw: that would end the process.
+            Log.ConnectionFailed(_logger, Name, ex);
+        }
     }
 
     private void OnWatchdog()
     {
+        if (Volatile.Read(ref _transportClosed) != 0) return;
         long now = Environment.TickCount64;
         long artim = Volatile.Read(ref _artimDeadline);
         if (artim != 0 && now >= artim)
@@ -198,7 +228,7 @@ public sealed partial class DicomAssociation : IAsyncDisposable
                 _abort = abort;
                 SetEndReason(AssociationEndReason.AbortedLocally);
                 await SendControlPduAsync(PduEncoder.Encode(abort)).ConfigureAwait(false);
-                StartArtim();
+                AwaitTransportClose();
                 FailPending(new DicomAssociationAbortedException(abort, "the association was aborted locally"));
                 break;
             case UpperLayerAction.AA2:
@@ -296,6 +326,7 @@ public sealed partial class DicomAssociation : IAsyncDisposable
         }
         catch (AggregateException)
         {
+            // A callback registered by a handler failed; the association is over either way.
         }
         Log.Ended(_logger, Name, _endReason);
         _completion.TrySetResult();
@@ -318,6 +349,9 @@ public sealed partial class DicomAssociation : IAsyncDisposable
             if (state is not (UpperLayerState.Sta1 or UpperLayerState.Sta13)) await AbortAsync().ConfigureAwait(false);
             CloseTransport(_endReason == AssociationEndReason.None ? AssociationEndReason.AbortedLocally : _endReason);
         }
+        // Another thread (the watchdog, the receive loop) may be inside CloseTransport: let it finish before the
+        // resources it uses go away.
+        await _completion.Task.ConfigureAwait(false);
         await _input.CompleteAsync().ConfigureAwait(false);
         _sendLock.Dispose();
         _lifetime.Dispose();

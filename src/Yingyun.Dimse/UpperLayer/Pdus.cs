@@ -149,12 +149,12 @@ public sealed record AbortPdu(AbortSource Source, AbortReason Reason)
     public override string ToString() => Source == AbortSource.ServiceProvider ? $"{Source}: {Reason}" : Source.ToString();
 }
 
-/// <summary>This implementation's identification in the User Information item (PS3.7 §D.3.3.2).</summary>
+/// <summary>This implementation's identification in the User Information item (PS3.7 §D.3.3.2): the same as the
+/// Part 10 writer puts in File Meta Information, so files and associations name one implementation.</summary>
 public static class Implementation
 {
-    /// <summary>Our implementation class UID: 2.25 (UUID-derived root, PS3.5 §B.2) fixed for Yingyun.</summary>
-    public const string ClassUid = "2.25.160725133794313359346217035633286519913";
+    public const string ClassUid = DicomWriter.ImplementationClassUid;
 
     /// <summary>At most 16 characters (PS3.7 §D.3.3.2.3).</summary>
-    public const string VersionName = "YINGYUN_010";
+    public const string VersionName = DicomWriter.ImplementationVersionName;
 }
