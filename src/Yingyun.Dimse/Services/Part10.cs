@@ -11,8 +11,11 @@ public sealed record Part10Header(string SopClassUid, string SopInstanceUid, Dic
     /// <summary>The File Meta Information is small; a bigger group 0002 is not a sane file.</summary>
     private const int MaximumMetaLength = 64 * 1024;
 
-    /// <summary>Reads the preamble, "DICM" and group 0002 (always explicit VR little endian, PS3.10 §7.1), leaving
-    /// <paramref name="stream"/> positioned at the first byte of the data set.</summary>
+    /// <summary>Reads the preamble, "DICM" and group 0002 (always explicit VR little endian, PS3.10 §7.1), then the
+    /// data set's own SOP Class and Instance UIDs (0008,0016)/(0008,0018), and leaves <paramref name="stream"/> (which
+    /// must be seekable) positioned at the first byte of the data set. Where the data set and the File Meta
+    /// Information disagree (it happens: pydicom's rtplan.dcm), the data set wins: it is what the receiver parses,
+    /// and PS3.7 §9.1.1 makes the Affected SOP Instance UID that of the instance.</summary>
     public static async Task<Part10Header> ReadAsync(Stream stream, string? source = null, CancellationToken cancellationToken = default)
     {
         var bytes = new byte[132 + MaximumMetaLength];
@@ -25,15 +28,31 @@ public sealed record Part10Header(string SopClassUid, string SopInstanceUid, Dic
         }
         var header = Parse(bytes.AsSpan(0, have), source);
         stream.Position = header.DataSetOffset;
+        try
+        {
+            var options = new DicomReaderOptions { StopBeforeTag = new DicomTag(0x0008, 0x0019), TransferSyntax = header.TransferSyntax };
+            var start = await DicomReader.ReadDatasetAsync(stream, header.TransferSyntax, options, cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (GetUid(start, DicomTags.SOPClassUID) is { } sopClass) header = header with { SopClassUid = sopClass };
+            if (GetUid(start, DicomTags.SOPInstanceUID) is { } sopInstance) header = header with { SopInstanceUid = sopInstance };
+        }
+        catch (DicomReadException)
+        {
+            // The meta's values stand; whoever parses the data set will report its damage.
+        }
+        stream.Position = header.DataSetOffset;
         return header;
     }
 
+    private static string? GetUid(DicomDataset dataset, DicomTag tag) =>
+        dataset.TryGetElement(tag, out var e) && e.Value.IsInMemory && e.Length > 0 ? Text(e.Span) : null;
+
     public static async Task<Part10Header> ReadAsync(string path, CancellationToken cancellationToken = default)
     {
-        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous);
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 4096, FileOptions.Asynchronous);
         return await ReadAsync(stream, path, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Parses the File Meta Information only (the SOP UIDs are the meta's).</summary>
     public static Part10Header Parse(ReadOnlySpan<byte> bytes, string? source = null)
     {
         string where = source ?? "stream";
