@@ -374,6 +374,7 @@ public sealed partial class DicomAssociation : IAsyncDisposable
         await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         byte[] buffer = ArrayPool<byte>.Shared.Rent((int)SendPduLength + 6);
         byte[]? next = null;
+        bool started = false, abortAfterwards = false;
         Interlocked.Increment(ref _operationsInProgress);
         try
         {
@@ -385,6 +386,7 @@ public sealed partial class DicomAssociation : IAsyncDisposable
                 bool last = sent + n == commandBytes.Length;
                 commandBytes.AsSpan(sent, n).CopyTo(buffer.AsSpan(12));
                 await WritePDataAsync(buffer, presentationContextId, n, (byte)(last ? 0x03 : 0x01), cancellationToken).ConfigureAwait(false);
+                started = true;
                 sent += n;
             }
             while (sent < commandBytes.Length);
@@ -413,12 +415,21 @@ public sealed partial class DicomAssociation : IAsyncDisposable
         {
             throw new DicomAssociationAbortedException(_abort, $"the association ended while sending ({_endReason})");
         }
+        catch (Exception ex) when (started && ex is not DicomAssociationException)
+        {
+            // The data set source failed (or the caller cancelled) after part of the message went out: the peer
+            // cannot be brought back in step (PS3.7 §6.3.1 has no way to withdraw a fragment), so abort.
+            abortAfterwards = true;
+            throw;
+        }
         finally
         {
             Interlocked.Decrement(ref _operationsInProgress);
             ArrayPool<byte>.Shared.Return(buffer);
             if (next is not null) ArrayPool<byte>.Shared.Return(next);
             _sendLock.Release();
+            // After the lock is free: the abort itself needs it to send the A-ABORT.
+            if (abortAfterwards) _ = AbortAsync();
         }
     }
 

@@ -38,7 +38,10 @@ public static class DimseScu
 
     /// <summary>Sends a Part 10 file: reads its File Meta Information, picks the presentation context accepted for
     /// its SOP class in its transfer syntax, and streams the data set bytes from disk into P-DATA fragments — pixel
-    /// data is never loaded. A file whose syntax was not accepted is not sent, and the result says why.</summary>
+    /// data is never loaded. If the peer accepted the SOP class only in another uncompressed syntax and the file is
+    /// uncompressed, the data set is converted on the fly (reader → writer → P-DATA, large values streamed from
+    /// disk); a compressed file the peer will not take as it is needs a transcoder, so it is not sent and the result
+    /// says why.</summary>
     public static async Task<StoreFileResult> StoreFileAsync(this DicomAssociation association, string path, DimsePriority priority = DimsePriority.Medium,
         CancellationToken cancellationToken = default)
     {
@@ -54,19 +57,68 @@ public static class DimseScu
             {
                 return new StoreFileResult(path, null, null, ex.Message);
             }
+            var request = BuildStoreRequest(association, header.SopClassUid, header.SopInstanceUid, priority, null, null);
             var pc = association.FindPresentationContext(header.SopClassUid, header.TransferSyntax.Uid);
             if (pc is null)
                 return new StoreFileResult(path, header.SopInstanceUid, null, $"the peer accepted no presentation context for {DicomUids.GetName(header.SopClassUid)}");
-            if (pc.TransferSyntax != header.TransferSyntax)
+            if (pc.TransferSyntax == header.TransferSyntax)
             {
-                // Converting between syntaxes needs the Part 10 reader/writer; until then the instance is refused
-                // here rather than sent in a syntax the peer did not agree to.
-                return new StoreFileResult(path, header.SopInstanceUid, null,
-                    $"the file is {header.TransferSyntax.Name} but the peer accepted only {pc.TransferSyntax!.Name} for {DicomUids.GetName(header.SopClassUid)}");
+                var response = await association.SendSingleRequestAsync(pc.Id, request, file, cancellationToken).ConfigureAwait(false);
+                return new StoreFileResult(path, header.SopInstanceUid, response.Command.Status, response.Command.ErrorComment);
             }
-            var request = BuildStoreRequest(association, header.SopClassUid, header.SopInstanceUid, priority, null, null);
-            var response = await association.SendSingleRequestAsync(pc.Id, request, file, cancellationToken).ConfigureAwait(false);
-            return new StoreFileResult(path, header.SopInstanceUid, response.Command.Status, response.Command.ErrorComment);
+            var target = ChooseConversionTarget(association, header);
+            if (target is null)
+            {
+                return new StoreFileResult(path, header.SopInstanceUid, null,
+                    $"the file is {header.TransferSyntax.Name} but the peer accepted only {pc.TransferSyntax!.Name} for {DicomUids.GetName(header.SopClassUid)}; converting needs a transcoder");
+            }
+            var converted = await SendConvertedAsync(association, path, target, request, cancellationToken).ConfigureAwait(false);
+            return new StoreFileResult(path, header.SopInstanceUid, converted.Command.Status, converted.Command.ErrorComment);
+        }
+    }
+
+    /// <summary>An accepted context for the file's SOP class in an uncompressed syntax the writer can produce, when the
+    /// file itself is uncompressed (native pixel data); explicit VR little endian first.</summary>
+    private static PresentationContext? ChooseConversionTarget(DicomAssociation association, Part10Header header)
+    {
+        if (header.TransferSyntax.IsEncapsulated) return null;
+        return association.PresentationContexts
+            .Where(c => c.IsAccepted && c.AbstractSyntax == header.SopClassUid && !c.TransferSyntax!.IsEncapsulated)
+            .OrderBy(c => c.TransferSyntax!.Uid == DicomUids.ExplicitVRLittleEndian ? 0 : c.TransferSyntax!.Uid == DicomUids.ImplicitVRLittleEndian ? 1 : 2)
+            .ThenBy(c => c.Id)
+            .FirstOrDefault();
+    }
+
+    /// <summary>Reads the file (large values stay on disk as references) and writes it in the target syntax into a
+    /// pipe that the P-DATA sender drains: memory stays at the pipe's window whatever the instance size.</summary>
+    private static async Task<DimseResponse> SendConvertedAsync(DicomAssociation association, string path, PresentationContext target,
+        DimseCommand request, CancellationToken cancellationToken)
+    {
+        var dicomFile = await DicomReader.OpenAsync(path, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var pipe = new System.IO.Pipelines.Pipe(new System.IO.Pipelines.PipeOptions(pauseWriterThreshold: 1 << 20, resumeWriterThreshold: 1 << 19));
+        var produce = Task.Run(async () =>
+        {
+            Exception? error = null;
+            try
+            {
+                await using var output = pipe.Writer.AsStream(leaveOpen: true);
+                await DicomWriter.WriteDatasetAsync(output, dicomFile.Dataset, target.TransferSyntax!, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                error = ex;
+            }
+            await pipe.Writer.CompleteAsync(error).ConfigureAwait(false);
+        }, CancellationToken.None);
+        try
+        {
+            await using var input = pipe.Reader.AsStream();
+            return await association.SendSingleRequestAsync(target.Id, request, input, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await pipe.Reader.CompleteAsync().ConfigureAwait(false);
+            await produce.ConfigureAwait(false);
         }
     }
 

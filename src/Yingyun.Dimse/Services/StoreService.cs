@@ -47,6 +47,10 @@ public sealed class FolderStoreHandler : IStoreHandler
 
     public string PathFor(string sopInstanceUid) => Path.Combine(Folder, sopInstanceUid + ".dcm");
 
+    /// <summary>Parse the stored data set's header (up to Pixel Data, read back from the page cache) and refuse an
+    /// instance that does not parse or whose SOP Class/Instance UID differ from the command's.</summary>
+    public bool ValidateDataSet { get; set; } = true;
+
     public async ValueTask<StoreResult> StoreAsync(StoreRequest request, Stream dataSet, CancellationToken cancellationToken)
     {
         // The UID becomes a file name: only digits and dots (PS3.5 §9.1), so no path can be smuggled in.
@@ -63,6 +67,11 @@ public sealed class FolderStoreHandler : IStoreHandler
                 await dataSet.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
                 await file.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
+            if (ValidateDataSet && await ValidateAsync(temporary, request, cancellationToken).ConfigureAwait(false) is { } refusal)
+            {
+                File.Delete(temporary);
+                return refusal;
+            }
             File.Move(temporary, final, overwrite: true);
             return DimseStatus.Success;
         }
@@ -71,6 +80,31 @@ public sealed class FolderStoreHandler : IStoreHandler
             File.Delete(temporary);
             throw;
         }
+    }
+
+    private static async Task<StoreResult?> ValidateAsync(string path, StoreRequest request, CancellationToken cancellationToken)
+    {
+        DicomFile file;
+        try
+        {
+            file = await DicomReader.OpenAsync(path, new DicomReaderOptions { StopBeforeTag = DicomTag.PixelDataTag }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DicomReadException ex)
+        {
+            // PS3.4 §B.2.3: C000–CFFF, "cannot understand".
+            return new StoreResult(DimseStatus.CannotUnderstand, $"data set does not parse: {ex.Message}");
+        }
+        if (file.Problems.Find(p => p.IsFatal) is { } fatal)
+            return new StoreResult(DimseStatus.CannotUnderstand, $"data set does not parse: {fatal}");
+        string? Uid(DicomTag tag) => file.Dataset.TryGetElement(tag, out var e) && e.Value.IsInMemory
+            ? System.Text.Encoding.ASCII.GetString(e.Span).TrimEnd('\0', ' ')
+            : null;
+        // PS3.4 §B.2.3: A900, "data set does not match SOP class"; PS3.7 §9.1.1.1 ties the command's UIDs to the instance.
+        if (Uid(DicomTags.SOPClassUID) != request.SopClassUid)
+            return new StoreResult(DimseStatus.DataSetDoesNotMatchSopClass, "SOP Class UID of the data set differs from the command");
+        if (Uid(DicomTags.SOPInstanceUID) != request.SopInstanceUid)
+            return new StoreResult(DimseStatus.DataSetDoesNotMatchSopClass, "SOP Instance UID of the data set differs from the command");
+        return null;
     }
 
     private static bool IsUid(string uid)

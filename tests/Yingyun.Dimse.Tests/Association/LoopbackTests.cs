@@ -108,4 +108,48 @@ public class LoopbackTests
         association.Accept!.UserInformation.UserIdentityAccept.Should().NotBeNull();
         await association.ReleaseAsync();
     }
+
+    [Theory]
+    [InlineData("MR_small_implicit.dcm", DicomUids.ExplicitVRLittleEndian)]
+    [InlineData("rtplan.dcm", DicomUids.ExplicitVRLittleEndian)]
+    [InlineData("CT_small.dcm", DicomUids.ImplicitVRLittleEndian)]
+    [InlineData("MR_small_bigendian.dcm", DicomUids.ExplicitVRLittleEndian)]
+    public async Task Uncompressed_file_is_converted_when_only_another_uncompressed_syntax_was_accepted(string name, string accepted)
+    {
+        var path = Corpus.File(name);
+        var header = await Part10Header.ReadAsync(path);
+        await using var server = new TestServer(o =>
+        {
+            o.Policy.TransferSyntaxes.Preferred.Clear();
+            o.Policy.TransferSyntaxes.Preferred.Add(accepted);
+            o.Policy.TransferSyntaxes.IsSupported = uid => uid == accepted;
+        });
+        var rq = new AssociationRequestBuilder("TESTSCU", "YINGYUN").AddStorageContexts([header]).Build();
+        await using var association = await DicomClient.ConnectAsync(server.Client(), rq);
+        var result = await association.StoreFileAsync(path);
+        result.Status.Should().Be(DimseStatus.Success, result.ToString());
+        await association.ReleaseAsync();
+
+        var received = server.Store.PathFor(header.SopInstanceUid);
+        (await Part10Header.ReadAsync(received)).TransferSyntax.Uid.Should().Be(accepted);
+        var original = await DicomReader.OpenAsync(path);
+        var stored = await DicomReader.OpenAsync(received);
+        stored.Problems.Should().BeEmpty();
+        await DataSetComparer.AssertEquivalentAsync(original.Dataset, stored.Dataset);
+    }
+
+    [Fact]
+    public async Task Compressed_file_is_not_sent_in_a_syntax_the_peer_did_not_accept()
+    {
+        var path = Corpus.File("JPEG2000.dcm");
+        var header = await Part10Header.ReadAsync(path);
+        await using var server = new TestServer(o => o.Policy.TransferSyntaxes.AcceptCompressedAsProposed = false);
+        var rq = new AssociationRequestBuilder("TESTSCU", "YINGYUN").AddStorageContexts([header]).Build();
+        await using var association = await DicomClient.ConnectAsync(server.Client(), rq);
+        var result = await association.StoreFileAsync(path);
+        result.Status.Should().BeNull();
+        result.ErrorComment.Should().Contain("transcoder");
+        association.State.Should().Be(UpperLayerState.Sta6, "refusing one file leaves the association usable");
+        await association.ReleaseAsync();
+    }
 }

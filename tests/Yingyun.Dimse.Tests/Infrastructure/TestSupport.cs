@@ -169,3 +169,35 @@ internal static class Dcmtk
         }
     }
 }
+
+/// <summary>Compares two data sets element by element: tags, value bytes (little endian, as the reader keeps
+/// them) and nested items; VRs are not compared, since implicit VR files take them from the dictionary.</summary>
+internal static class DataSetComparer
+{
+    public static async Task AssertEquivalentAsync(Dicom.DicomDataset expected, Dicom.DicomDataset actual, string where = "")
+    {
+        var e = expected.Where(i => i.Tag.Group != 0x0002 && !i.Tag.IsGroupLength && i.Tag != new Dicom.DicomTag(0xFFFC, 0xFFFC)).ToList();
+        var a = actual.Where(i => i.Tag.Group != 0x0002 && !i.Tag.IsGroupLength && i.Tag != new Dicom.DicomTag(0xFFFC, 0xFFFC)).ToList();
+        a.Select(i => i.Tag).Should().Equal(e.Select(i => i.Tag), where);
+        for (int n = 0; n < e.Count; n++)
+        {
+            string at = $"{where}{e[n].Tag}";
+            switch (e[n])
+            {
+                case Dicom.DicomElement ee:
+                    var ae = a[n].Should().BeOfType<Dicom.DicomElement>(at).Subject;
+                    (await ae.Value.GetBytesAsync()).ToArray().Should().Equal((await ee.Value.GetBytesAsync()).ToArray(), at);
+                    break;
+                case Dicom.DicomSequence es:
+                    var sq = a[n].Should().BeOfType<Dicom.DicomSequence>(at).Subject;
+                    sq.Items.Should().HaveCount(es.Items.Count, at);
+                    for (int k = 0; k < es.Items.Count; k++) await AssertEquivalentAsync(es.Items[k], sq.Items[k], $"{at}[{k}]");
+                    break;
+                case Dicom.DicomFragmentSequence ef:
+                    var af = a[n].Should().BeOfType<Dicom.DicomFragmentSequence>(at).Subject;
+                    af.Fragments.Should().HaveCount(ef.Fragments.Count, at);
+                    break;
+            }
+        }
+    }
+}

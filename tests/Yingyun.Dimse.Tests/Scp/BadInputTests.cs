@@ -205,4 +205,31 @@ public class BadInputTests
         }
         (await server.EchoAsync()).Should().Be(DimseStatus.Success);
     }
+
+    [Fact]
+    public async Task Garbage_data_set_gets_a_failure_status_and_the_association_goes_on()
+    {
+        await using var server = new TestServer();
+        var builder = new AssociationRequestBuilder("TESTSCU", "YINGYUN");
+        builder.AddPresentationContext(DicomUids.Verification);
+        builder.AddPresentationContext(DicomUids.CTImageStorage, DicomUids.ExplicitVRLittleEndian);
+        await using var association = await DicomClient.ConnectAsync(server.Client(), builder.Build());
+        var garbage = new byte[10000];
+        new Random(7).NextBytes(garbage);
+        var response = await association.StoreAsync(DicomUids.CTImageStorage, "1.2.3.4.5", DicomTransferSyntax.ExplicitVRLittleEndian, new MemoryStream(garbage));
+        response.Command.Status.Category.Should().Be(DimseStatusCategory.Failure, response.Command.ErrorComment);
+        response.Command.ErrorComment.Should().NotBeNullOrEmpty();
+        File.Exists(server.Store.PathFor("1.2.3.4.5")).Should().BeFalse();
+        Directory.GetFiles(server.Folder.Path).Should().BeEmpty("the temporary file is removed");
+
+        // A real instance sent under another instance UID does not match its command either.
+        await using (var ct = File.OpenRead(Corpus.File("CT_small.dcm")))
+        {
+            ct.Position = (await Part10Header.ReadAsync(Corpus.File("CT_small.dcm"))).DataSetOffset;
+            var mismatch = await association.StoreAsync(DicomUids.CTImageStorage, "1.2.3.4.6", DicomTransferSyntax.ExplicitVRLittleEndian, ct);
+            mismatch.Command.Status.Should().Be(DimseStatus.DataSetDoesNotMatchSopClass);
+        }
+        (await association.EchoAsync()).Should().Be(DimseStatus.Success);
+        await association.ReleaseAsync();
+    }
 }
