@@ -17,6 +17,7 @@ public sealed partial class DicomReader
     private readonly long _referenceOffset;
     private readonly ValueArena _arena = new();
     private bool _stopped;
+    private int _depth; // sequences entered and not yet left
 
     private DicomReader(DicomInput input, DicomReaderOptions options, List<DicomReadProblem> problems, IBulkDataSource? referenceSource, long referenceOffset)
     {
@@ -83,7 +84,7 @@ public sealed partial class DicomReader
         if (syntax.IsDeflated)
         {
             using var inflated = new DicomInput(new DeflateStream(input.DetachRest(), CompressionMode.Decompress));
-            await new DicomReader(inflated, options, problems, null, 0).ReadRootAsync(ds, Syntax.ExplicitLittle, cancellationToken).ConfigureAwait(false);
+            await new DicomReader(inflated, options, problems, null, 0).ReadInflatedRootAsync(ds, cancellationToken).ConfigureAwait(false);
             return ds;
         }
         await new DicomReader(input, options, problems, options.BulkDataSource, options.BulkDataSourceOffset)
@@ -163,7 +164,7 @@ public sealed partial class DicomReader
             // PS3.5 §A.5: everything after the File Meta Information is one raw deflate stream.
             using var inflated = new DicomInput(new DeflateStream(input.DetachRest(), CompressionMode.Decompress));
             var inner = new DicomReader(inflated, options, problems, null, 0);
-            await inner.ReadRootAsync(dataset, Syntax.ExplicitLittle, ct).ConfigureAwait(false);
+            await inner.ReadInflatedRootAsync(dataset, ct).ConfigureAwait(false);
         }
         else
         {
@@ -230,6 +231,21 @@ public sealed partial class DicomReader
         var r = await ReadDatasetAsync(ds, syntax, end: -1, topLevel: true, ct).ConfigureAwait(false);
         if (r == Step.Damaged) return;
         ResolveAmbiguousVRs(ds, syntax);
+    }
+
+    /// <summary>Reads a deflated data set (PS3.5 §A.5). Bytes that do not inflate are damage like any other: what
+    /// was read is kept and the problem says where inflating stopped, instead of DeflateStream's
+    /// InvalidDataException escaping to the caller.</summary>
+    private async ValueTask ReadInflatedRootAsync(DicomDataset ds, CancellationToken ct)
+    {
+        try
+        {
+            await ReadRootAsync(ds, Syntax.ExplicitLittle, ct).ConfigureAwait(false);
+        }
+        catch (InvalidDataException e)
+        {
+            _problems.Add(new DicomReadProblem(_input.Position, null, $"the deflated data set does not inflate after {_input.Position} bytes ({e.Message}); stopped", true));
+        }
     }
 
     /// <summary>Reads elements into <paramref name="ds"/> until <paramref name="end"/> (a defined-length item),
@@ -359,7 +375,7 @@ public sealed partial class DicomReader
             long end = _input.Position + length;
             if (_input.Remaining is { } rem && length > rem)
                 _problems.Add(new DicomReadProblem(at, tag, $"sequence length {length} exceeds the {rem} bytes that remain"));
-            var r = await ReadItemsAsync(items, syntax, end, ds, ct).ConfigureAwait(false);
+            var r = await ReadNestedItemsAsync(tag, at, items, syntax, end, ds, ct).ConfigureAwait(false);
             Add(ds, new DicomSequence(tag, items), at);
             return r == Step.Damaged ? Step.Damaged : Step.Element;
         }
@@ -408,9 +424,11 @@ public sealed partial class DicomReader
             }
             return new DicomValue(reference);
         }
-        if (length > _options.MaxInMemoryValueLength)
+        // No array can be longer than Array.MaxLength, whatever the option says.
+        long limit = Math.Min(_options.MaxInMemoryValueLength, Array.MaxLength);
+        if (length > limit)
         {
-            _problems.Add(new DicomReadProblem(at, tag, $"value of {length} bytes is over the in-memory limit of {_options.MaxInMemoryValueLength} and cannot be referenced; stopped", true));
+            _problems.Add(new DicomReadProblem(at, tag, $"value of {length} bytes is over the in-memory limit of {limit} and cannot be referenced; stopped", true));
             return null;
         }
         var bytes = await _input.ReadValueAsync((int)length, _arena, ct).ConfigureAwait(false);
@@ -443,9 +461,31 @@ public sealed partial class DicomReader
         // UN of undefined length holds a sequence in implicit VR little endian (PS3.5 §6.2.2 Note 3).
         var inner = vr == DicomVR.UN ? Syntax.ImplicitLittle : syntax;
         var items = new List<DicomDataset>();
-        var r = await ReadItemsAsync(items, inner, -1, ds, ct).ConfigureAwait(false);
+        var r = await ReadNestedItemsAsync(tag, at, items, inner, -1, ds, ct).ConfigureAwait(false);
         Add(ds, new DicomSequence(tag, items), at);
         return r == Step.Damaged ? Step.Damaged : Step.Element;
+    }
+
+    /// <summary>Reads the items of the sequence <paramref name="tag"/> (at <paramref name="at"/>) one level deeper. Each
+    /// level costs a few stack frames (sequence → item → element → sequence), so nesting is limited by
+    /// <see cref="DicomReaderOptions.MaxSequenceDepth"/>: 10,000 nested sequences of undefined length (a 200 KB input)
+    /// overflowed the stack (at about 1,600 levels with an 8 MB stack), which no caller can catch.</summary>
+    private async ValueTask<Step> ReadNestedItemsAsync(DicomTag tag, long at, List<DicomDataset> items, Syntax syntax, long end, DicomDataset parent, CancellationToken ct)
+    {
+        if (_depth >= _options.MaxSequenceDepth)
+        {
+            _problems.Add(new DicomReadProblem(at, tag, $"sequence nested more than {_options.MaxSequenceDepth} levels deep (DicomReaderOptions.MaxSequenceDepth); stopped", true));
+            return Step.Damaged;
+        }
+        _depth++;
+        try
+        {
+            return await ReadItemsAsync(items, syntax, end, parent, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _depth--;
+        }
     }
 
     /// <summary>Reads the items of a sequence until <paramref name="end"/> or the sequence delimiter.</summary>

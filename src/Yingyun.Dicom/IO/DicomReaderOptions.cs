@@ -25,6 +25,12 @@ public sealed class DicomReaderOptions
     /// read error, never a huge allocation driven by a peer's length field.</summary>
     public long MaxInMemoryValueLength { get; init; } = 512L * 1024 * 1024;
 
+    /// <summary>How deeply sequences may nest (a top-level sequence is depth 1). A sequence deeper than this is a
+    /// fatal problem and reading stops there: nesting is read recursively, and a hostile input of thousands of
+    /// nested sequences would otherwise overflow the stack. Real data sets nest a handful of levels (structured
+    /// reports a few dozen at most).</summary>
+    public int MaxSequenceDepth { get; init; } = 64;
+
     /// <summary>Transfer syntax of a bare data set (no File Meta Information), when the caller knows it
     /// (DIMSE: the presentation context's). Null: guess from the first bytes as DCMTK and pydicom do.</summary>
     public DicomTransferSyntax? TransferSyntax { get; init; }

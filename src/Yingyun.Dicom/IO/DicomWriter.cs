@@ -245,7 +245,10 @@ public sealed class DicomWriter : IAsyncDisposable
             throw new InvalidOperationException($"value of {e.Tag} is {length} bytes, over the 32-bit length limit");
         uint written = (uint)(length + (pad ? 1 : 0));
         await WriteHeaderAsync(e.Tag, e.VR, written, ct).ConfigureAwait(false);
-        int swap = _bigEndian ? e.VR.UnitSize() : 1;
+        // Swap by the VR the header says: a value WriteHeaderAsync turned into UN is a byte stream, which readers
+        // (ours, DCMTK) never swap, so it must keep its little endian bytes.
+        bool asUN = _explicit && !e.VR.HasLongLength() && written > 0xFFFF;
+        int swap = _bigEndian && !asUN ? e.VR.UnitSize() : 1;
         if (e.Value.IsInMemory)
         {
             var src = e.Value.Memory;

@@ -1,8 +1,10 @@
+using Yingyun.Dicom.Tests.Support;
+
 namespace Yingyun.Dicom.Tests.IO;
 
 public class EncapsulatedFramesTests
 {
-    private const string Corpus = "/usr/lib/python3/dist-packages/pydicom/data/test_files";
+    private static string Corpus => Path.Combine(Pydicom.DataDirectory, "test_files");
 
     [Theory]
     [InlineData("SC_rgb_rle_2frame.dcm", 2)]
