@@ -25,11 +25,33 @@ internal sealed class TempFolder : IDisposable
     }
 }
 
-/// <summary>pydicom's test corpus as packaged by Debian (python3-pydicom); PYDICOM_TEST_FILES overrides the folder.</summary>
+/// <summary>pydicom's test corpus as Debian packages it (python3-pydicom), located by asking Debian's own Python
+/// where pydicom lives (a python3 earlier on PATH may not see the Debian package); PYDICOM_TEST_FILES overrides it.</summary>
 internal static class Corpus
 {
-    public static string Folder { get; } = Environment.GetEnvironmentVariable("PYDICOM_TEST_FILES")
-        ?? "/usr/lib/python3/dist-packages/pydicom/data/test_files";
+    private static readonly Lazy<string> FolderLazy = new(Locate);
+
+    public static string Folder => FolderLazy.Value;
+
+    private static string Locate()
+    {
+        if (Environment.GetEnvironmentVariable("PYDICOM_TEST_FILES") is { Length: > 0 } overridden) return overridden;
+        var info = new ProcessStartInfo("/usr/bin/python3")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[] { "-I", "-c", "import os, pydicom; print(os.path.join(os.path.dirname(pydicom.__file__), 'data', 'test_files'))" })
+            info.ArgumentList.Add(a);
+        using var python = Process.Start(info) ?? throw new InvalidOperationException("could not start /usr/bin/python3");
+        string folder = python.StandardOutput.ReadToEnd().Trim();
+        string error = python.StandardError.ReadToEnd();
+        python.WaitForExit();
+        if (python.ExitCode != 0 || !Directory.Exists(folder))
+            throw new InvalidOperationException($"pydicom's test files not found (apt-get install -y python3-pydicom): {error}");
+        return folder;
+    }
 
     public static string File(string name)
     {
