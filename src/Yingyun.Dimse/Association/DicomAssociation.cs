@@ -109,14 +109,20 @@ public sealed partial class DicomAssociation : IAsyncDisposable
 
     public PresentationContext? GetPresentationContext(byte id) => _contexts.GetValueOrDefault(id);
 
-    /// <summary>The first accepted context for <paramref name="abstractSyntax"/>, preferring
-    /// <paramref name="transferSyntax"/> when several were accepted.</summary>
+    internal DicomAssociationOptions Options => _options;
+
+    /// <summary>Whether we may send requests of <paramref name="pc"/>'s SOP class: as requestor when the requestor
+    /// keeps the SCU role, as acceptor only when the requestor took the SCP role (PS3.7 §D.3.3.4).</summary>
+    public bool CanInvoke(PresentationContext pc) => pc.IsAccepted && (IsRequestor ? pc.RequestorIsScu : pc.RequestorIsScp);
+
+    /// <summary>The first accepted context for <paramref name="abstractSyntax"/> on which we may send requests (see
+    /// <see cref="CanInvoke"/>), preferring <paramref name="transferSyntax"/> when several were accepted.</summary>
     public PresentationContext? FindPresentationContext(string abstractSyntax, string? transferSyntax = null)
     {
         PresentationContext? any = null;
         foreach (var pc in _contexts.Values.OrderBy(p => p.Id))
         {
-            if (!pc.IsAccepted || pc.AbstractSyntax != abstractSyntax) continue;
+            if (!CanInvoke(pc) || pc.AbstractSyntax != abstractSyntax) continue;
             if (transferSyntax is null || pc.TransferSyntax!.Uid == transferSyntax) return pc;
             any ??= pc;
         }

@@ -43,7 +43,13 @@ public static class DimseScu
     /// disk); a compressed file the peer will not take as it is needs a transcoder, so it is not sent and the result
     /// says why.</summary>
     public static async Task<StoreFileResult> StoreFileAsync(this DicomAssociation association, string path, DimsePriority priority = DimsePriority.Medium,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default) =>
+        await StoreFileAsync(association, path, priority, null, null, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>As <see cref="StoreFileAsync(DicomAssociation, string, DimsePriority, CancellationToken)"/>, for the
+    /// C-STORE sub-operation of a C-MOVE, which names the move's originator (PS3.7 §9.1.1.1).</summary>
+    public static async Task<StoreFileResult> StoreFileAsync(this DicomAssociation association, string path, DimsePriority priority,
+        string? moveOriginatorAeTitle, ushort? moveOriginatorMessageId, CancellationToken cancellationToken = default)
     {
         Part10Header header;
         var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
@@ -57,7 +63,7 @@ public static class DimseScu
             {
                 return new StoreFileResult(path, null, null, ex.Message);
             }
-            var request = BuildStoreRequest(association, header.SopClassUid, header.SopInstanceUid, priority, null, null);
+            var request = BuildStoreRequest(association, header.SopClassUid, header.SopInstanceUid, priority, moveOriginatorAeTitle, moveOriginatorMessageId);
             var pc = association.FindPresentationContext(header.SopClassUid, header.TransferSyntax.Uid);
             if (pc is null)
                 return new StoreFileResult(path, header.SopInstanceUid, null, $"the peer accepted no presentation context for {DicomUids.GetName(header.SopClassUid)}");
@@ -83,7 +89,7 @@ public static class DimseScu
     {
         if (header.TransferSyntax.IsEncapsulated) return null;
         return association.PresentationContexts
-            .Where(c => c.IsAccepted && c.AbstractSyntax == header.SopClassUid && !c.TransferSyntax!.IsEncapsulated)
+            .Where(c => association.CanInvoke(c) && c.AbstractSyntax == header.SopClassUid && !c.TransferSyntax!.IsEncapsulated)
             .OrderBy(c => c.TransferSyntax!.Uid == DicomUids.ExplicitVRLittleEndian ? 0 : c.TransferSyntax!.Uid == DicomUids.ImplicitVRLittleEndian ? 1 : 2)
             .ThenBy(c => c.Id)
             .FirstOrDefault();

@@ -4,8 +4,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Yingyun.Dimse;
 
 /// <summary>The DIMSE services an association offers to its peer, dispatched from the receive loop: C-ECHO always,
-/// C-STORE through <see cref="StoreHandler"/>. Every request gets a response, whatever the handler does.</summary>
-public sealed class DimseServices : IDimseRequestProcessor
+/// C-STORE through <see cref="StoreHandler"/>, C-FIND/C-MOVE/C-GET through <see cref="QueryHandler"/> (and
+/// <see cref="MoveDestinationResolver"/>). Every request gets a response, whatever the handler does.</summary>
+public sealed partial class DimseServices : IDimseRequestProcessor
 {
     public IStoreHandler? StoreHandler { get; set; }
 
@@ -21,6 +22,9 @@ public sealed class DimseServices : IDimseRequestProcessor
                 break;
             case DimseCommandField.CStoreRequest:
                 await StoreAsync(request, cancellationToken).ConfigureAwait(false);
+                break;
+            case DimseCommandField.CFindRequest or DimseCommandField.CMoveRequest or DimseCommandField.CGetRequest:
+                await QueryRetrieveAsync(request, cancellationToken).ConfigureAwait(false);
                 break;
             default:
                 await request.SendResponseAsync(DimseStatus.UnrecognizedOperation, $"{request.Command.CommandField} is not supported", cancellationToken).ConfigureAwait(false);

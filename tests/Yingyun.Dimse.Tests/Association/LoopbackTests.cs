@@ -101,10 +101,11 @@ public class LoopbackTests
         builder.AddRoleSelection(DicomUids.StudyRootQueryRetrieveInformationModelGet, scuRole: true, scpRole: true);
         builder.WithUserIdentity(UserIdentityRequest.ForUsernameAndPasscode("alice", "secret", positiveResponseRequested: true));
         await using var association = await DicomClient.ConnectAsync(server.Client(), builder.Build());
-        var storage = association.FindPresentationContext(DicomUids.CTImageStorage)!;
+        var storage = association.PresentationContexts.Single(p => p.AbstractSyntax == DicomUids.CTImageStorage);
+        association.CanInvoke(storage).Should().BeFalse("the requestor gave up its SCU role for CT storage");
         storage.RequestorIsScp.Should().BeTrue();
         storage.RequestorIsScu.Should().BeFalse();
-        association.FindPresentationContext(DicomUids.StudyRootQueryRetrieveInformationModelGet)!.RequestorIsScp.Should().BeFalse("the acceptor grants the SCP role for storage only");
+        association.PresentationContexts.Single(p => p.AbstractSyntax == DicomUids.StudyRootQueryRetrieveInformationModelGet).RequestorIsScp.Should().BeFalse("the acceptor grants the SCP role for storage only");
         association.Accept!.UserInformation.UserIdentityAccept.Should().NotBeNull();
         await association.ReleaseAsync();
     }

@@ -212,4 +212,100 @@ public sealed class DcmtkInteropTests : IDisposable
             await storescp.WaitForExitAsync();
         }
     }
+
+    // ---------------------------------------------------------------- Query/Retrieve
+
+    private static async Task<TestServer> QueryRetrieveServerAsync(Action<CorpusArchive>? configure = null)
+    {
+        var archive = await CorpusArchive.LoadAsync(Services.QueryRetrieveTests.ArchiveFiles);
+        configure?.Invoke(archive);
+        return new TestServer(o =>
+        {
+            o.Services.QueryHandler = archive;
+            o.Services.MoveDestinationResolver = archive;
+        });
+    }
+
+    [Fact]
+    public async Task Findscu_at_patient_study_and_image_levels()
+    {
+        await using var server = await QueryRetrieveServerAsync();
+        using var output = new TempFolder();
+        var study = await Dcmtk.RunAsync("findscu", "-S", "-aec", "YINGYUN", "-X", "-od", output.Path,
+            "-k", "QueryRetrieveLevel=STUDY", "-k", "PatientName=Compressed*", "-k", "PatientID", "-k", "StudyInstanceUID", "-k", "StudyDate=20040101-",
+            "127.0.0.1", Port(server.Port));
+        study.ExitCode.Should().Be(0, study.ToString());
+        var answers = new List<DicomDataset>();
+        foreach (var file in Directory.GetFiles(output.Path).Order()) answers.Add((await DicomReader.OpenAsync(file)).Dataset);
+        answers.Select(a => a.GetString(DicomTags.PatientID)).Should().BeEquivalentTo("1CT1", "4MR1", "8NM1");
+
+        var patient = await Dcmtk.RunAsync("findscu", "-P", "-aec", "YINGYUN", "-k", "QueryRetrieveLevel=PATIENT", "-k", "PatientID=id*", "-k", "PatientName",
+            "127.0.0.1", Port(server.Port));
+        patient.ExitCode.Should().Be(0, patient.ToString());
+        patient.Output.Should().Contain("Last^First^mid^pre");
+
+        var image = await Dcmtk.RunAsync("findscu", "-S", "-aec", "YINGYUN", "-k", "QueryRetrieveLevel=IMAGE", "-k", $"StudyInstanceUID={Services.QueryRetrieveTests.Nm}",
+            "-k", "SeriesInstanceUID", "-k", "SOPInstanceUID", "127.0.0.1", Port(server.Port));
+        image.ExitCode.Should().Be(0, image.ToString());
+        image.Output.Should().Contain("1.3.6.1.4.1.5962.1.1.8.1.3.20040826185059.5457").And.Contain("1.3.6.1.4.1.5962.1.1.8.1.5.20040826185059.5457");
+    }
+
+    [Fact]
+    public async Task Movescu_moves_a_study_to_storescp()
+    {
+        using var output = new TempFolder();
+        int port = Dcmtk.FreePort();
+        await using var server = await QueryRetrieveServerAsync(a => a.Nodes["STORESCP"] = new DicomNode("STORESCP", "127.0.0.1", port));
+        using var storescp = Dcmtk.Start("storescp", "-aet", "STORESCP", "+xa", "+B", "-od", output.Path, Port(port));
+        try
+        {
+            await Dcmtk.WaitUntilListeningAsync(port, storescp);
+            var move = await Dcmtk.RunAsync("movescu", "-S", "-aet", "MOVESCU", "-aec", "YINGYUN", "-aem", "STORESCP",
+                "-k", "QueryRetrieveLevel=STUDY", "-k", $"StudyInstanceUID={Services.QueryRetrieveTests.Nm}", "127.0.0.1", Port(server.Port));
+            move.ExitCode.Should().Be(0, move.ToString());
+            var unknown = await Dcmtk.RunAsync("movescu", "-S", "-aec", "YINGYUN", "-aem", "NOWHERE",
+                "-k", "QueryRetrieveLevel=STUDY", "-k", $"StudyInstanceUID={Services.QueryRetrieveTests.Nm}", "127.0.0.1", Port(server.Port));
+            unknown.Output.Should().Contain("MoveDestinationUnknown", unknown.ToString());
+        }
+        finally
+        {
+            storescp.Kill(entireProcessTree: true);
+            await storescp.WaitForExitAsync();
+        }
+        var received = new Dictionary<string, string>();
+        foreach (var path in Directory.GetFiles(output.Path)) received[(await Part10Header.ReadAsync(path)).SopInstanceUid] = path;
+        foreach (var name in new[] { "JPEG2000.dcm", "JPEG-lossy.dcm" })
+        {
+            var header = await Part10Header.ReadAsync(Corpus.File(name));
+            received.Should().ContainKey(header.SopInstanceUid);
+            Corpus.DataSetBytes(received[header.SopInstanceUid]).Should().Equal(Corpus.DataSetBytes(Corpus.File(name)), name);
+        }
+    }
+
+    [Fact]
+    public async Task Getscu_gets_a_study_and_a_single_compressed_image()
+    {
+        await using var server = await QueryRetrieveServerAsync();
+        using var output = new TempFolder();
+        var ct = await Part10Header.ReadAsync(Corpus.File("CT_small.dcm"));
+        var ctStudy = (await DicomReader.OpenAsync(Corpus.File("CT_small.dcm"))).Dataset.GetString(DicomTags.StudyInstanceUID)!;
+        var get = await Dcmtk.RunAsync("getscu", "-S", "-aec", "YINGYUN", "+B", "-od", output.Path,
+            "-k", "QueryRetrieveLevel=STUDY", "-k", $"StudyInstanceUID={ctStudy}", "127.0.0.1", Port(server.Port));
+        get.ExitCode.Should().Be(0, get.ToString());
+
+        var j2kFile = (await DicomReader.OpenAsync(Corpus.File("JPEG2000.dcm"))).Dataset;
+        var j2k = await Dcmtk.RunAsync("getscu", "-S", "+xw", "-aec", "YINGYUN", "+B", "-od", output.Path,
+            "-k", "QueryRetrieveLevel=IMAGE", "-k", $"StudyInstanceUID={j2kFile.GetString(DicomTags.StudyInstanceUID)}",
+            "-k", $"SeriesInstanceUID={j2kFile.GetString(DicomTags.SeriesInstanceUID)}", "-k", $"SOPInstanceUID={j2kFile.GetString(DicomTags.SOPInstanceUID)}",
+            "127.0.0.1", Port(server.Port));
+        j2k.ExitCode.Should().Be(0, j2k.ToString());
+
+        var received = new Dictionary<string, string>();
+        foreach (var path in Directory.GetFiles(output.Path)) received[(await Part10Header.ReadAsync(path)).SopInstanceUid] = path;
+        received.Should().HaveCount(2);
+        Corpus.DataSetBytes(received[ct.SopInstanceUid]).Should().Equal(Corpus.DataSetBytes(Corpus.File("CT_small.dcm")));
+        var j2kUid = j2kFile.GetString(DicomTags.SOPInstanceUID)!;
+        (await Part10Header.ReadAsync(received[j2kUid])).TransferSyntax.Should().Be(DicomTransferSyntax.JPEG2000);
+        Corpus.DataSetBytes(received[j2kUid]).Should().Equal(Corpus.DataSetBytes(Corpus.File("JPEG2000.dcm")));
+    }
 }
