@@ -50,6 +50,9 @@ internal static partial class Log
     [LoggerMessage(23, LogLevel.Error, "{Association}: connection handler failed")]
     public static partial void ConnectionFailed(ILogger logger, string association, Exception exception);
 
+    [LoggerMessage(25, LogLevel.Warning, "TLS handshake with {Remote} failed: {Message}")]
+    public static partial void TlsFailed(ILogger logger, System.Net.EndPoint? remote, string message);
+
     [LoggerMessage(24, LogLevel.Information, "{Association}: stored {SopInstanceUid} ({Status})")]
     public static partial void Stored(ILogger logger, string association, string sopInstanceUid, DimseStatus status);
 }

@@ -23,6 +23,9 @@ public sealed class DicomServerOptions
 
     public DimseServices Services { get; set; } = new();
 
+    /// <summary>TLS on this port (PS3.15 §B.9); null: plain TCP.</summary>
+    public DicomTlsOptions? Tls { get; set; }
+
     /// <summary>Associations at once; more get A-ASSOCIATE-RJ transient "local limit exceeded" (PS3.8 Table 9-21).</summary>
     public int MaximumAssociations { get; set; } = 64;
 
@@ -132,7 +135,25 @@ public sealed partial class DicomServer : IAsyncDisposable
         var negotiator = new LimitingNegotiator(this);
         try
         {
-            var stream = new NetworkStream(socket, ownsSocket: true);
+            Stream stream = new NetworkStream(socket, ownsSocket: true);
+            if (_options.Tls is { } tls)
+            {
+                var ssl = new System.Net.Security.SslStream(stream, leaveInnerStreamOpen: false);
+                using var handshake = CancellationTokenSource.CreateLinkedTokenSource(_abortAll.Token);
+                handshake.CancelAfter(tls.HandshakeTimeout);
+                try
+                {
+                    await ssl.AuthenticateAsServerAsync(tls.ForServer(), handshake.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is System.Security.Authentication.AuthenticationException or IOException or OperationCanceledException)
+                {
+                    // No association without a secure transport: the connection closes, nothing else is said.
+                    Log.TlsFailed(_logger, socket.RemoteEndPoint, ex.Message);
+                    await ssl.DisposeAsync().ConfigureAwait(false);
+                    return;
+                }
+                stream = ssl;
+            }
             await DicomAssociation.RunAcceptorAsync(socket, stream, _options.Association, negotiator, _options.Services, _logger, null, _abortAll.Token).ConfigureAwait(false);
         }
         catch (Exception ex)

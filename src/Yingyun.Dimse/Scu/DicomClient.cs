@@ -18,6 +18,9 @@ public sealed class DicomClientOptions
     public DimseServices? Services { get; set; }
 
     public ILogger? Logger { get; set; }
+
+    /// <summary>TLS (PS3.15 §B.9); null: plain TCP.</summary>
+    public DicomTlsOptions? Tls { get; set; }
 }
 
 /// <summary>Builds the proposed presentation contexts of an A-ASSOCIATE-RQ, numbering them 1, 3, 5… (PS3.8 §9.3.2.2).</summary>
@@ -83,7 +86,23 @@ public static class DicomClient
                 timeout.CancelAfter(options.ConnectTimeout);
                 await socket.ConnectAsync(options.Host, options.Port, timeout.Token).ConfigureAwait(false);
             }
-            var stream = new NetworkStream(socket, ownsSocket: true);
+            Stream stream = new NetworkStream(socket, ownsSocket: true);
+            if (options.Tls is { } tls)
+            {
+                var ssl = new System.Net.Security.SslStream(stream, leaveInnerStreamOpen: false);
+                try
+                {
+                    using var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    handshake.CancelAfter(tls.HandshakeTimeout);
+                    await ssl.AuthenticateAsClientAsync(tls.ForClient(options.Host), handshake.Token).ConfigureAwait(false);
+                }
+                catch
+                {
+                    await ssl.DisposeAsync().ConfigureAwait(false);
+                    throw;
+                }
+                stream = ssl;
+            }
             return await DicomAssociation.RequestAsync(socket, stream, request, options.Association, options.Services, options.Logger, cancellationToken).ConfigureAwait(false);
         }
         catch

@@ -12,6 +12,9 @@ public sealed partial class DimseServices
     /// <summary>Options of the associations a C-MOVE opens to its destination.</summary>
     public DicomAssociationOptions MoveAssociationOptions { get; set; } = new();
 
+    /// <summary>TLS settings (our client certificate, trusted roots) for move destinations marked <see cref="DicomNode.Tls"/>.</summary>
+    public DicomTlsOptions? MoveTls { get; set; }
+
     /// <summary>C-FIND, C-MOVE, C-GET (PS3.4 Annex C): the identifier is read on the receive loop, the operation then
     /// runs in the background so that a C-CANCEL-RQ can reach it (PS3.7 §9.3.2.3, §9.3.3.3, §9.3.4.3).</summary>
     private async Task QueryRetrieveAsync(DimseRequestContext request, CancellationToken cancellationToken)
@@ -178,10 +181,12 @@ public sealed partial class DimseServices
                         CallingAeTitle = association.CalledAeTitle,
                         CalledAeTitle = destination.AeTitle,
                         Association = MoveAssociationOptions,
+                        Tls = destination.Tls ? MoveTls ?? new DicomTlsOptions() : null,
                         Logger = Logger,
                     }, builder.Build(), cancellationToken).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (ex is DicomAssociationException or System.Net.Sockets.SocketException or TimeoutException or IOException)
+                catch (Exception ex) when (ex is DicomAssociationException or System.Net.Sockets.SocketException or TimeoutException or IOException
+                    or System.Security.Authentication.AuthenticationException)
                 {
                     // PS3.4 §C.4.2.1.5: A702, unable to perform sub-operations.
                     failed = remaining;

@@ -26,8 +26,8 @@ public interface IQueryHandler
     ValueTask<IReadOnlyList<string>> RetrieveAsync(QueryRequest request, CancellationToken cancellationToken);
 }
 
-/// <summary>A DICOM application entity on the network.</summary>
-public sealed record DicomNode(string AeTitle, string Host, int Port);
+/// <summary>A DICOM application entity on the network; <paramref name="Tls"/>: reach it over TLS (ARCHITECTURE.md §8 nodes).</summary>
+public sealed record DicomNode(string AeTitle, string Host, int Port, bool Tls = false);
 
 /// <summary>"Resolve this move destination": the AE title of a C-MOVE (0000,0600) to an address (the tenant's known
 /// nodes, ARCHITECTURE.md §4). Null: unknown, answered with A801H.</summary>
