@@ -175,7 +175,7 @@ public sealed partial class DicomAssociation
         Fire(UpperLayerEvent.Evt5);
         StartArtim();
         StartWatchdog();
-        using var stop = cancellationToken.Register(static s => _ = ((DicomAssociation)s!).AbortAsync(), this);
+        using var stop = cancellationToken.Register(static s => _ = ((DicomAssociation)s!).AbortAndCloseAsync(), this);
 
         var outcome = await ReadPduAsync().ConfigureAwait(false);
         if (outcome != PduOutcome.AssociateRequest)

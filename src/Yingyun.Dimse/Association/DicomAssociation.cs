@@ -225,6 +225,13 @@ public sealed partial class DicomAssociation : IAsyncDisposable
     /// (ARTIM) for the peer to close; before the transport is up (Sta4) AA-2 just closes.</summary>
     public Task AbortAsync() => AbortCoreAsync(new AbortPdu(AbortSource.ServiceUser, AbortReason.NotSpecified));
 
+    /// <summary>Server shutdown: A-ABORT, then close at once instead of waiting (ARTIM) for the peer to close.</summary>
+    internal async Task AbortAndCloseAsync()
+    {
+        await AbortAsync().ConfigureAwait(false);
+        CloseTransport(AssociationEndReason.AbortedLocally);
+    }
+
     private async Task AbortCoreAsync(AbortPdu abort)
     {
         var action = Fire(UpperLayerEvent.Evt15);
@@ -513,6 +520,8 @@ public sealed partial class DicomAssociation : IAsyncDisposable
         finally
         {
             _pending.TryRemove(request.MessageId, out _);
+            // A caller that stops listening early must not leave the receive loop blocked on a full channel.
+            pending.Responses.Writer.TryComplete();
         }
     }
 

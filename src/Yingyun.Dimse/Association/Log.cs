@@ -53,6 +53,6 @@ internal static partial class Log
     [LoggerMessage(25, LogLevel.Warning, "TLS handshake with {Remote} failed: {Message}")]
     public static partial void TlsFailed(ILogger logger, System.Net.EndPoint? remote, string message);
 
-    [LoggerMessage(24, LogLevel.Information, "{Association}: stored {SopInstanceUid} ({Status})")]
+    [LoggerMessage(24, LogLevel.Debug, "{Association}: stored {SopInstanceUid} ({Status})")]
     public static partial void Stored(ILogger logger, string association, string sopInstanceUid, DimseStatus status);
 }

@@ -183,6 +183,17 @@ public class StateMachineRuntimeTests
         }
     }
 
+    [Fact]
+    public async Task Disposing_the_server_aborts_its_associations()
+    {
+        var server = new TestServer();
+        await using var association = await DicomClient.ConnectAsync(server.Client(), [DicomUids.Verification]);
+        await server.DisposeAsync();
+        await association.Completion;
+        association.EndReason.Should().Be(AssociationEndReason.AbortedByPeer);
+        association.Abort.Should().Be(new AbortPdu(AbortSource.ServiceUser, AbortReason.NotSpecified));
+    }
+
     /// <summary>An A-ASSOCIATE-AC accepting every proposed context with its first transfer syntax.</summary>
     internal static AssociateAccept AcceptAll(AssociateRequest rq, uint maximumLength)
     {
