@@ -60,7 +60,7 @@ public sealed class FolderStoreHandler : IStoreHandler
         string temporary = Path.Combine(Folder, $".{request.SopInstanceUid}.{Guid.NewGuid():N}.tmp");
         try
         {
-            await using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0, FileOptions.None))
+            await using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 128 * 1024, FileOptions.None))
             {
                 byte[] meta = Part10Header.BuildFileMetaInformation(request.SopClassUid, request.SopInstanceUid, request.TransferSyntax.Uid, request.CallingAeTitle);
                 await file.WriteAsync(meta, cancellationToken).ConfigureAwait(false);
