@@ -160,9 +160,10 @@ public sealed partial class DicomAssociation
     /// <summary>Acceptor side: runs the whole association on an accepted connection: waits (ARTIM) for the
     /// A-ASSOCIATE-RQ, asks <paramref name="negotiator"/>, answers, then serves until the association ends.</summary>
     internal static async Task RunAcceptorAsync(Socket? socket, Stream stream, DicomAssociationOptions options, IAssociationNegotiator negotiator,
-        IDimseRequestProcessor? processor, ILogger? logger, Action<DicomAssociation>? onEstablished, CancellationToken cancellationToken)
+        IDimseRequestProcessor? processor, ILogger? logger, Action<DicomAssociation>? onEstablished, CancellationToken cancellationToken,
+        Action<DicomAssociation>? onEnded = null)
     {
-        var association = new DicomAssociation(socket, stream, isRequestor: false, options, processor, logger);
+        var association = new DicomAssociation(socket, stream, isRequestor: false, options, processor, logger) { _ended = onEnded };
         await using (association.ConfigureAwait(false))
         {
             await association.AcceptCoreAsync(negotiator, onEstablished, cancellationToken).ConfigureAwait(false);

@@ -299,7 +299,12 @@ public sealed partial class DicomAssociation : IAsyncDisposable
     private void SetEndReason(AssociationEndReason reason)
     {
         if (_endReason == AssociationEndReason.None) _endReason = reason;
+        // The association is over from here (Sta13 or Sta1), even if the transport lingers until the peer closes.
+        if (Interlocked.Exchange(ref _endedSignalled, 1) == 0) _ended?.Invoke(this);
     }
+
+    private int _endedSignalled;
+    private Action<DicomAssociation>? _ended;
 
     /// <summary>Closes the connection (the "close transport connection" of AE-4, AR-3, AA-2–AA-5, AR-5) and
     /// finishes the association.</summary>

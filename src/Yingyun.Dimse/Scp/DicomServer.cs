@@ -131,7 +131,6 @@ public sealed partial class DicomServer : IAsyncDisposable
     private async Task HandleConnectionAsync(Socket socket)
     {
         await Task.Yield();
-        string? slotAe = null;
         var negotiator = new LimitingNegotiator(this);
         try
         {
@@ -154,7 +153,8 @@ public sealed partial class DicomServer : IAsyncDisposable
                 }
                 stream = ssl;
             }
-            await DicomAssociation.RunAcceptorAsync(socket, stream, _options.Association, negotiator, _options.Services, _logger, null, _abortAll.Token).ConfigureAwait(false);
+            await DicomAssociation.RunAcceptorAsync(socket, stream, _options.Association, negotiator, _options.Services, _logger, null, _abortAll.Token,
+                _ => negotiator.ReleaseSlot()).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -163,8 +163,7 @@ public sealed partial class DicomServer : IAsyncDisposable
         }
         finally
         {
-            slotAe = negotiator.AcquiredFor;
-            if (slotAe is not null) _limiter.Release(slotAe);
+            negotiator.ReleaseSlot();
             socket.Dispose();
         }
     }
@@ -172,7 +171,15 @@ public sealed partial class DicomServer : IAsyncDisposable
     /// <summary>The policy, then the limits: a request the policy accepts still needs a free slot.</summary>
     private sealed class LimitingNegotiator(DicomServer server) : IAssociationNegotiator
     {
-        public string? AcquiredFor { get; private set; }
+        private string? _acquiredFor;
+
+        /// <summary>Frees the slot once: when the association ends (release response or abort sent or received, so a
+        /// peer that associates again right after its release finds the slot free) or, at the latest, when the
+        /// connection closes.</summary>
+        public void ReleaseSlot()
+        {
+            if (Interlocked.Exchange(ref _acquiredFor, null) is { } ae) server._limiter.Release(ae);
+        }
 
         public async ValueTask<AssociationDecision> NegotiateAsync(AssociationRequestContext context, CancellationToken cancellationToken)
         {
@@ -182,7 +189,7 @@ public sealed partial class DicomServer : IAsyncDisposable
             if (decision.AcceptPdu is null) return decision;
             string callingAe = context.Request.CallingAeTitle;
             if (!server._limiter.TryAcquire(callingAe)) return AssociationDecision.Reject(AssociateReject.LocalLimitExceeded);
-            AcquiredFor = callingAe;
+            _acquiredFor = callingAe;
             return decision;
         }
     }
