@@ -69,7 +69,12 @@ public static class DimseScu
                 return new StoreFileResult(path, header.SopInstanceUid, null, $"the peer accepted no presentation context for {DicomUids.GetName(header.SopClassUid)}");
             if (pc.TransferSyntax == header.TransferSyntax)
             {
-                var response = await association.SendSingleRequestAsync(pc.Id, request, file, cancellationToken).ConfigureAwait(false);
+                // PS3.5 §A.5: a deflated data set that ends on an odd byte is padded with one NUL byte; DCMTK rejects
+                // an odd-length data set ("Odd Fragment Length") otherwise.
+                Stream dataSet = header.TransferSyntax.IsDeflated && ((file.Length - header.DataSetOffset) & 1) == 1
+                    ? new TrailingNulStream(file)
+                    : file;
+                var response = await association.SendSingleRequestAsync(pc.Id, request, dataSet, cancellationToken).ConfigureAwait(false);
                 return new StoreFileResult(path, header.SopInstanceUid, response.Command.Status, response.Command.ErrorComment);
             }
             var target = ChooseConversionTarget(association, header);
@@ -152,4 +157,44 @@ public static class DimseScu
         }
         return builder;
     }
+}
+
+/// <summary>Reads its inner stream to the end, then one NUL byte (the even-length padding of PS3.5 §A.5).</summary>
+internal sealed class TrailingNulStream(Stream inner) : Stream
+{
+    private bool _padded;
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        int n = inner.Read(buffer);
+        return n > 0 || buffer.IsEmpty ? n : Pad(buffer);
+    }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        int n = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        return n > 0 || buffer.IsEmpty ? n : Pad(buffer.Span);
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    private int Pad(Span<byte> buffer)
+    {
+        if (_padded) return 0;
+        _padded = true;
+        buffer[0] = 0;
+        return 1;
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -1,0 +1,19 @@
+using System.CommandLine;
+
+namespace Yingyun.Server.Cli;
+
+/// <summary>The `yingyun` command line; public so that tests run it in-process.</summary>
+public static class YingyunCli
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("Yingyun (影云): a regional DICOM archive — ingest, store, serve and watch the quality of medical images.");
+        root.Subcommands.Add(DumpCommand.Create());
+        root.Subcommands.Add(EchoCommand.Create());
+        root.Subcommands.Add(SendCommand.Create());
+        return root;
+    }
+
+    public static Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default) =>
+        Build().Parse(args).InvokeAsync(cancellationToken: cancellationToken);
+}
