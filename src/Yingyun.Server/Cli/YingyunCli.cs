@@ -11,6 +11,8 @@ public static class YingyunCli
         root.Subcommands.Add(DumpCommand.Create());
         root.Subcommands.Add(EchoCommand.Create());
         root.Subcommands.Add(SendCommand.Create());
+        root.Subcommands.Add(FindCommand.Create());
+        root.Subcommands.Add(MoveCommand.Create());
         return root;
     }
 
