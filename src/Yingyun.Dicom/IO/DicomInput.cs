@@ -199,16 +199,10 @@ internal sealed class DicomInput : IDisposable
         _buffer = [];
     }
 
-    private sealed class ConcatenatedStream(byte[] head, Stream tail) : Stream
+    private sealed class ConcatenatedStream(byte[] head, Stream tail) : ForwardOnlyReadStream
     {
         private int _headPos;
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
         public override int Read(Span<byte> buffer)
         {
             if (_headPos < head.Length)
@@ -220,16 +214,12 @@ internal sealed class DicomInput : IDisposable
             }
             return tail.Read(buffer);
         }
+
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
             if (_headPos < head.Length) return Read(buffer.Span);
             return await tail.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
         }
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
 

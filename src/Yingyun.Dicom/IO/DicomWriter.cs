@@ -382,22 +382,17 @@ public sealed class DicomWriter : IAsyncDisposable
     }
 
     /// <summary>Swaps each unit of the bytes passing through (little endian reference → big endian output).</summary>
-    private sealed class SwappingStream(Stream inner, int unit) : Stream
+    private sealed class SwappingStream(Stream inner, int unit) : ForwardOnlyWriteStream
     {
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
         public override void Flush() => inner.Flush();
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count)
+
+        public override void Write(ReadOnlySpan<byte> buffer)
         {
-            ByteSwap.ToLittleEndian(buffer.AsSpan(offset, count), unit);
-            inner.Write(buffer, offset, count);
+            var copy = buffer.ToArray();
+            ByteSwap.ToLittleEndian(copy, unit);
+            inner.Write(copy);
         }
+
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
             var copy = buffer.ToArray();

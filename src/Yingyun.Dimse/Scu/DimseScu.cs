@@ -160,16 +160,9 @@ public static class DimseScu
 }
 
 /// <summary>Reads its inner stream to the end, then one NUL byte (the even-length padding of PS3.5 §A.5).</summary>
-internal sealed class TrailingNulStream(Stream inner) : Stream
+internal sealed class TrailingNulStream(Stream inner) : ForwardOnlyReadStream
 {
     private bool _padded;
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -183,9 +176,6 @@ internal sealed class TrailingNulStream(Stream inner) : Stream
         return n > 0 || buffer.IsEmpty ? n : Pad(buffer.Span);
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     private int Pad(Span<byte> buffer)
     {
         if (_padded) return 0;
@@ -193,8 +183,4 @@ internal sealed class TrailingNulStream(Stream inner) : Stream
         buffer[0] = 0;
         return 1;
     }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

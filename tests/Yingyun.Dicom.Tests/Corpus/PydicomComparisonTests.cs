@@ -1,3 +1,4 @@
+using Yingyun.Dicom.Fuzz;
 using Yingyun.Dicom.Tests.Support;
 
 namespace Yingyun.Dicom.Tests.Corpus;

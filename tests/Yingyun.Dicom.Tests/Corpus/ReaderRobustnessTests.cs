@@ -1,3 +1,4 @@
+using Yingyun.Dicom.Fuzz;
 using System.Buffers.Binary;
 using CsCheck;
 

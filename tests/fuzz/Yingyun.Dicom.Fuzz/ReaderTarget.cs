@@ -215,21 +215,9 @@ internal sealed class FuzzOracleException : Exception
 
 /// <summary>Bytes in memory behind a stream that cannot seek, does not know its length, and returns at most
 /// <c>chunk</c> bytes per read, like a network stream.</summary>
-internal sealed class NonSeekableStream(ReadOnlyMemory<byte> data, int chunk) : Stream
+internal sealed class NonSeekableStream(ReadOnlyMemory<byte> data, int chunk = 4096) : ForwardOnlyReadStream
 {
     private int _position;
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -238,10 +226,4 @@ internal sealed class NonSeekableStream(ReadOnlyMemory<byte> data, int chunk) : 
         _position += n;
         return n;
     }
-
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(Read(buffer.Span));
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        Task.FromResult(Read(buffer.AsSpan(offset, count)));
 }
