@@ -24,7 +24,4 @@ public static class ByteSwap
                 break;
         }
     }
-
-    /// <summary>AT values are pairs of 16-bit numbers (group, element), swapped as 2-byte units.</summary>
-    public static int UnitFor(DicomVR vr) => vr.UnitSize();
 }

@@ -69,9 +69,6 @@ public static class DicomVRInfo
         _ => 1,
     };
 
-    /// <summary>Binary VRs with a fixed-size unit that are numbers (not OB/UN/SQ).</summary>
-    public static bool IsBinaryNumber(this DicomVR vr) => vr.UnitSize() > 1 || vr is DicomVR.OB or DicomVR.UN;
-
     /// <summary>Maximum value length in bytes for string VRs with a limit (PS3.5 Table 6.2-1); 0 = unbounded by VR.</summary>
     public static int MaxLength(this DicomVR vr) => vr switch
     {

@@ -55,11 +55,6 @@ public static class EncapsulatedFrames
         return null;
     }
 
-    /// <summary>Number of Frames (0028,0008), an IS; 1 when absent or unreadable.</summary>
-    public static int NumberOfFrames(DicomDataset dataset)
-    {
-        if (!dataset.TryGetElement(new DicomTag(0x0028, 0x0008), out var e) || !e.Value.IsInMemory) return 1;
-        var text = System.Text.Encoding.ASCII.GetString(e.Span).Trim(' ', '\0');
-        return int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int n) && n > 0 ? n : 1;
-    }
+    /// <summary>Number of Frames (0028,0008), an IS; 1 when absent, unreadable or not positive.</summary>
+    public static int NumberOfFrames(DicomDataset dataset) => Math.Max(1, dataset.GetValueOrDefault(DicomTags.NumberOfFrames, 1));
 }

@@ -603,7 +603,7 @@ public sealed partial class DicomReader
     private static void ResolveAmbiguousVRs(DicomDataset ds, Syntax syntax)
     {
         if (syntax.Explicit) return;
-        bool signed = ds.TryGetElement(new DicomTag(0x0028, 0x0103), out var pr) && pr.Value.IsInMemory && pr.Length >= 2 && BinaryPrimitives.ReadUInt16LittleEndian(pr.Span) == 1;
+        bool signed = ds.GetValueOrDefault<ushort>(DicomTags.PixelRepresentation, 0) == 1;
         List<DicomItem>? changes = null;
         foreach (var item in ds)
         {
