@@ -1,0 +1,74 @@
+using Microsoft.Extensions.Logging;
+using Yingyun.Archive.EventLog;
+
+namespace Yingyun.Archive.Consumers;
+
+/// <summary>One consumer group of the pipeline (ARCHITECTURE.md §1): consume a batch, process it, commit, repeat.
+/// At-least-once: a crash between processing and commit re-delivers the batch, so <see cref="ProcessAsync"/> must be
+/// idempotent. A batch that throws is retried with back-off and never skipped: an archive consumer must not lose an
+/// event; the lag in <c>/api/stats</c> shows it is stuck.</summary>
+public abstract class ArchiveConsumer
+{
+    protected ArchiveConsumer(string group, IReadOnlyList<string> topics)
+    {
+        Group = group;
+        Topics = topics;
+    }
+
+    public string Group { get; }
+
+    public IReadOnlyList<string> Topics { get; }
+
+    /// <summary>Records per batch (one transaction in the stores).</summary>
+    public int MaxBatch { get; init; } = 500;
+
+    public long ProcessedRecords => Interlocked.Read(ref _processed);
+
+    public long FailedBatches => Interlocked.Read(ref _failed);
+
+    private long _processed;
+    private long _failed;
+
+    protected abstract Task ProcessAsync(IReadOnlyList<EventRecord> batch, CancellationToken cancellationToken);
+
+    /// <summary>Runs until <paramref name="cancellationToken"/> is cancelled.</summary>
+    public async Task RunAsync(IEventLog log, ILogger logger, CancellationToken cancellationToken)
+    {
+        await using var consumer = log.CreateConsumer(Group, Topics);
+        var delay = TimeSpan.FromMilliseconds(100);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            IReadOnlyList<EventRecord> batch;
+            try
+            {
+                batch = await consumer.ConsumeAsync(MaxBatch, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            while (true)
+            {
+                try
+                {
+                    await ProcessAsync(batch, cancellationToken).ConfigureAwait(false);
+                    await consumer.CommitProcessedAsync(batch, cancellationToken).ConfigureAwait(false);
+                    Interlocked.Add(ref _processed, batch.Count);
+                    delay = TimeSpan.FromMilliseconds(100);
+                    break;
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception ex)
+                {
+                    Interlocked.Increment(ref _failed);
+                    logger.LogError(ex, "consumer {Group}: batch of {Count} from {First} failed; retrying in {Delay}", Group, batch.Count, batch[0].Position, delay);
+                    await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,24 @@
+using Yingyun.Archive.Ingest;
+
+namespace Yingyun.Archive.Warehouse;
+
+/// <summary>The warehouse port (ARCHITECTURE.md §2, §6): DuckDB on embedded defaults, Apache Doris in scale-out, same
+/// table names and columns. Writes are batched and idempotent (upsert on each table's key), so a replayed batch
+/// changes nothing.</summary>
+public interface IWarehouse : IAsyncDisposable
+{
+    /// <summary>Creates the tables if missing; idempotent.</summary>
+    Task InitializeAsync(CancellationToken cancellationToken = default);
+
+    /// <summary><c>dicom_object_meta</c>: one row per receipt, unique on trace_id.</summary>
+    Task WriteObjectMetaAsync(IReadOnlyList<ObjectMetaEvent> batch, CancellationToken cancellationToken = default);
+
+    /// <summary><c>dicom_state_meta</c>: one row per (tenant_id, series_uid); newest version wins.</summary>
+    Task WriteStateMetaAsync(IReadOnlyList<SeriesStateEvent> batch, CancellationToken cancellationToken = default);
+
+    /// <summary><c>dicom_image_meta</c>: one row per (tenant_id, sop_uid); newest version wins.</summary>
+    Task WriteImageMetaAsync(IReadOnlyList<InstanceEvent> batch, CancellationToken cancellationToken = default);
+
+    /// <summary>Runs a read-only SQL query (stats, tests, the quality engine later); rows as column → value.</summary>
+    Task<IReadOnlyList<IReadOnlyDictionary<string, object?>>> QueryAsync(string sql, CancellationToken cancellationToken = default);
+}
