@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Yingyun.Archive.Configuration;
 using Yingyun.Archive.EventLog;
 using Yingyun.Archive.Index;
+using Yingyun.Archive.Ingest;
 using Yingyun.Archive.Tenants;
 using Yingyun.Archive.Warehouse;
 
@@ -90,6 +91,20 @@ public sealed partial class ArchiveLifecycle(
         }
         health.Set("tenants", ServerHealth.Up, $"{tenants.All.Count} tenant(s)");
 
+        // Receipts a crash interrupted are finished (or removed, if never acknowledged) before anyone can send again.
+        if (services.GetService<IngestService>() is { } ingest)
+        {
+            health.Set("ingest", ServerHealth.Starting, "recovering");
+            var (finished, removed) = await ingest.RecoverAsync(cancellationToken).ConfigureAwait(false);
+            if (finished + removed > 0) LogRecovered(finished, removed);
+            services.GetRequiredService<YingyunMetrics>().ObserveIngest(ingest.Counters);
+            health.Set("ingest", ServerHealth.Up, ingest.Blobs.Root);
+        }
+        else
+        {
+            health.Set("ingest", ServerHealth.NotConfigured, "no ingest in this build");
+        }
+
         _consumers = services.GetRequiredService<ConsumerSupervisor>();
         _consumers.Start();
 
@@ -164,6 +179,9 @@ public sealed partial class ArchiveLifecycle(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "event log: {EventLog}; index: {Index}; warehouse: {Warehouse}; consumers: {Consumers}")]
     private partial void LogPipeline(string eventLog, string index, string warehouse, string consumers);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "ingest recovery: {Finished} interrupted receipt(s) finished, {Removed} incomplete one(s) removed (never acknowledged)")]
+    private partial void LogRecovered(int finished, int removed);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "stopping: no new associations; waiting for {Active} in progress (at most {Seconds} s)")]
     private partial void LogStopping(int active, int seconds);

@@ -9,7 +9,10 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using Yingyun.Archive.Configuration;
 using Yingyun.Archive.EventLog;
+using Yingyun.Archive.Index;
+using Yingyun.Archive.Ingest;
 using Yingyun.Archive.Tenants;
+using Yingyun.Dimse;
 using Yingyun.Server.Api;
 
 namespace Yingyun.Server.Hosting;
@@ -63,8 +66,11 @@ public static class YingyunHost
             return EmbeddedEventLog.Open(new EmbeddedEventLogOptions { Directory = YingyunConfiguration.EventLogDirectory(options) },
                 sp.GetRequiredService<ILoggerFactory>().CreateLogger<EmbeddedEventLog>());
         });
+        services.AddSingleton<IInstanceRegistry>(sp => sp.GetRequiredService<IIndexStore>());
         services.AddSingleton<TenantDirectory>();
         services.AddSingleton<TenantAssociationAuthorizer>();
+        services.AddSingleton<IngestService>();
+        services.AddSingleton<IStoreHandler>(sp => sp.GetRequiredService<IngestService>());
         services.AddSingleton<ConsumerSupervisor>();
         services.AddSingleton<DimseListener>();
         services.AddHostedService<ArchiveLifecycle>();

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Yingyun.Archive.Ingest;
 using Yingyun.Dimse;
 
 namespace Yingyun.Server.Hosting;
@@ -12,6 +13,8 @@ namespace Yingyun.Server.Hosting;
 /// <item><c>yingyun.dimse.received.bytes</c> (counter, bytes of data sets read by ingest) → <c>yingyun_dimse_received_bytes_total</c></item>
 /// <item><c>yingyun.dimse.store.duration</c> (histogram, seconds from the first data set byte to the status, tag
 ///   <c>outcome</c>) → <c>yingyun_dimse_store_duration_seconds</c></item>
+/// <item><c>yingyun.ingest.receipts</c> (counter, tag <c>outcome</c> = stored | replaced | duplicate | conflict | rejected |
+///   refused, ARCHITECTURE.md §5) → <c>yingyun_ingest_receipts_total</c></item>
 /// <item><c>yingyun.dimse.associations.active</c> (gauge) → <c>yingyun_dimse_associations_active</c></item>
 /// <item><c>yingyun.consumer.records.processed</c> (counter, tag <c>group</c>) → <c>yingyun_consumer_records_processed_total</c></item>
 /// <item><c>yingyun.consumer.batches.failed</c> (counter, tag <c>group</c>) → <c>yingyun_consumer_batches_failed_total</c></item>
@@ -46,6 +49,12 @@ public sealed class YingyunMetrics : IDisposable
         if (bytes > 0) _bytes.Add(bytes);
         _storeDuration.Record(duration.TotalSeconds, outcome);
     }
+
+    /// <summary>Receipts by what ingest did with them (its own counters, read at each scrape).</summary>
+    public void ObserveIngest(IngestCounters counters) =>
+        _meter.CreateObservableCounter("yingyun.ingest.receipts",
+            () => counters.Snapshot().Select(kv => new Measurement<long>(kv.Value, new KeyValuePair<string, object?>("outcome", kv.Key))),
+            "{receipt}", "Receipts by ingest outcome: stored, replaced, duplicate, conflict, rejected, refused");
 
     /// <summary>PS3.7 Annex C: 0000 success, Bxxx (and 0001) warning, everything else failure.</summary>
     public static string OutcomeOf(DimseStatus status) =>

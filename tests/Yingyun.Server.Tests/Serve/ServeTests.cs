@@ -33,19 +33,40 @@ public class ServeTests
     }
 
     [Fact]
+    public async Task Storescu_instances_go_through_ingest_into_the_blob_layout_with_their_events()
+    {
+        var consumer = new RecordingConsumer("ingest-test", Topics.LogQueue);
+        await using var server = await ServerUnderTest.StartAsync(services: s => s.AddSingleton<ArchiveConsumer>(consumer));
+        string[] files = [Corpus.File("CT_small.dcm"), Corpus.File("MR_small.dcm")];
+        var store = await Dcmtk.RunAsync("storescu", ["-aet", "CT01", "-aec", "YINGYUN", "127.0.0.1", server.Port, .. files]);
+        store.ExitCode.Should().Be(0, store.ToString());
+
+        foreach (var file in files)
+        {
+            var header = await Part10Header.ReadAsync(file);
+            var dataset = (await Dicom.DicomReader.OpenAsync(file, new Dicom.DicomReaderOptions { StopBeforeTag = Dicom.DicomTag.PixelDataTag })).Dataset;
+            string stored = Path.Combine(server.DataDirectory, "blobs", "default", dataset.GetString(Dicom.DicomTags.StudyInstanceUID)!,
+                dataset.GetString(Dicom.DicomTags.SeriesInstanceUID)!, header.SopInstanceUid + ".dcm");
+            File.Exists(stored).Should().BeTrue(stored);
+            var kept = (await Dicom.DicomReader.OpenAsync(stored, new Dicom.DicomReaderOptions { StopBeforeTag = Dicom.DicomTag.PixelDataTag })).Dataset;
+            kept.GetString(Dicom.DicomTags.PatientID).Should().Be(dataset.GetString(Dicom.DicomTags.PatientID));
+            kept.GetString(Dicom.DicomTags.SOPInstanceUID).Should().Be(header.SopInstanceUid);
+        }
+        await consumer.WaitForAsync(2);
+        // log_queue: the seed's dicom_object_meta row of each receipt.
+        consumer.Records.Select(r => JsonDocument.Parse(r.Value).RootElement).Select(e => (e.GetProperty("source_ae").GetString(), e.GetProperty("tenant_id").GetString()))
+            .Should().Equal(("CT01", "default"), ("CT01", "default"));
+    }
+
+    [Fact]
     public async Task Metrics_expose_the_Yingyun_instruments_in_Prometheus_format()
     {
         var consumer = new RecordingConsumer("metrics-test", Topics.LogQueue);
-        await using var server = await ServerUnderTest.StartAsync(services: s =>
-        {
-            // DCMTK-independent real store handler from the DIMSE library: writes Part 10 files into a folder.
-            s.AddSingleton<IStoreHandler>(_ => new FolderStoreHandler(Path.Combine(Path.GetTempPath(), "yingyun-metrics-" + Guid.NewGuid().ToString("N"))));
-            s.AddSingleton<ArchiveConsumer>(consumer);
-        });
+        await using var server = await ServerUnderTest.StartAsync(services: s => s.AddSingleton<ArchiveConsumer>(consumer));
         var file = Corpus.File("CT_small.dcm");
         var store = await Dcmtk.RunAsync("storescu", "-aec", "YINGYUN", "127.0.0.1", server.Port, file);
         store.ExitCode.Should().Be(0, store.ToString());
-        await server.EventLog.AppendAsync(Topics.LogQueue, "k"u8.ToArray(), "{}"u8.ToArray());
+        // Ingest appended the receipt's log_queue event; the consumer took it.
         await consumer.WaitForAsync(1);
         await Eventually.TrueAsync(() => consumer.ProcessedRecords == 1);
 
@@ -57,6 +78,7 @@ public class ServeTests
         text.Should().Contain("service_name=\"yingyun\"");
         text.Should().Contain("yingyun_consumer_records_processed_total{otel_scope_name=\"Yingyun\",group=\"metrics-test\"} 1");
         text.Should().Contain("yingyun_consumer_lag{otel_scope_name=\"Yingyun\",group=\"metrics-test\",topic=\"log_queue\"} 0");
+        text.Should().Contain("yingyun_ingest_receipts_total{otel_scope_name=\"Yingyun\",outcome=\"stored\"} 1");
         text.Should().Contain("yingyun_eventlog_records_appended_total");
     }
 
