@@ -15,6 +15,7 @@ public static class YingyunCli
         root.Subcommands.Add(MoveCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(ReplayCommand.Create());
+        root.Subcommands.Add(StoreScpCommand.Create());
         return root;
     }
 

@@ -65,8 +65,7 @@ public sealed partial class ArchiveLifecycle(
         health.Set("eventLog", ServerHealth.Up, $"embedded, {YingyunConfiguration.EventLogDirectory(options)}");
 
         health.Set("index", ServerHealth.Starting);
-        var index = services.GetService<IIndexStore>()
-            ?? throw new YingyunConfigurationException($"Yingyun:Index:Provider '{options.Index.Provider}': no index store is registered in this build");
+        var index = services.GetRequiredService<IIndexStore>();
         await index.InitializeAsync(cancellationToken).ConfigureAwait(false);
         health.Set("index", ServerHealth.Up, options.Index.Provider);
 

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging.Console;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using Yingyun.Archive.Configuration;
+using Yingyun.Archive.Consumers;
 using Yingyun.Archive.EventLog;
 using Yingyun.Archive.Index;
 using Yingyun.Archive.Ingest;
@@ -66,11 +67,18 @@ public static class YingyunHost
             return EmbeddedEventLog.Open(new EmbeddedEventLogOptions { Directory = YingyunConfiguration.EventLogDirectory(options) },
                 sp.GetRequiredService<ILoggerFactory>().CreateLogger<EmbeddedEventLog>());
         });
+        services.AddSingleton<IIndexStore>(_ => SqliteIndexStore.FromOptions(options));
         services.AddSingleton<IInstanceRegistry>(sp => sp.GetRequiredService<IIndexStore>());
         services.AddSingleton<TenantDirectory>();
         services.AddSingleton<TenantAssociationAuthorizer>();
         services.AddSingleton<IngestService>();
         services.AddSingleton<IStoreHandler>(sp => sp.GetRequiredService<IngestService>());
+        services.AddSingleton(sp => new IndexQueryHandler(sp.GetRequiredService<IIndexStore>(), sp.GetRequiredService<TenantDirectory>(),
+            sp.GetRequiredService<IngestService>().Blobs.Root));
+        services.AddSingleton<IQueryHandler>(sp => sp.GetRequiredService<IndexQueryHandler>());
+        services.AddSingleton<IMoveDestinationResolver>(sp => sp.GetRequiredService<IndexQueryHandler>());
+        services.AddSingleton<ArchiveConsumer, StorageConsumer>();
+        services.AddSingleton<ArchiveConsumer, IndexConsumer>();
         services.AddSingleton<ConsumerSupervisor>();
         services.AddSingleton<DimseListener>();
         services.AddHostedService<ArchiveLifecycle>();

@@ -126,14 +126,15 @@ public class ReplayTests
     [Fact]
     public async Task With_a_server_running_replay_goes_through_it_and_the_group_re_consumes_at_once()
     {
-        var consumer = new RecordingConsumer("index-test", Topics.StorageQueue);
+        // A topic no consumer of this build reads: the records are not real events.
+        var consumer = new RecordingConsumer("replay-test", Topics.WebApiAccessQueue);
         await using var server = await ServerUnderTest.StartAsync(services: s => s.AddSingleton<ArchiveConsumer>(consumer));
         for (int i = 0; i < 25; i++)
-            await server.EventLog.AppendAsync(Topics.StorageQueue, Encoding.UTF8.GetBytes("study-" + i), Encoding.UTF8.GetBytes("{\"n\":" + i + "}"));
+            await server.EventLog.AppendAsync(Topics.WebApiAccessQueue, Encoding.UTF8.GetBytes("study-" + i), Encoding.UTF8.GetBytes("{\"n\":" + i + "}"));
         await consumer.WaitForAsync(25);
         await Eventually.TrueAsync(() => consumer.ProcessedRecords == 25);
 
-        var (exit, output, error) = await RunCliAsync("replay", "--data", server.DataDirectory, "--topic", "storage_queue", "--group", "index-test", "--from", "0");
+        var (exit, output, error) = await RunCliAsync("replay", "--data", server.DataDirectory, "--topic", "webapi_access_queue", "--group", "replay-test", "--from", "0");
         exit.Should().Be(0, error);
         output.Should().Contain("done by the running server").And.Contain("25 record(s) to re-deliver");
 
@@ -142,10 +143,11 @@ public class ReplayTests
             "the same records come again");
         await Eventually.TrueAsync(() => consumer.ProcessedRecords == 50);
         var stats = await server.GetJsonAsync("/api/stats");
-        stats.GetProperty("consumers")[0].GetProperty("lag").GetInt64().Should().Be(0);
-        stats.GetProperty("consumers")[0].GetProperty("state").GetString().Should().Be("up", "the group runs again after the replay");
+        var group = stats.GetProperty("consumers").EnumerateArray().Single(g => g.GetProperty("group").GetString() == "replay-test");
+        group.GetProperty("lag").GetInt64().Should().Be(0);
+        group.GetProperty("state").GetString().Should().Be("up", "the group runs again after the replay");
 
-        var refused = await RunCliAsync("replay", "--data", server.DataDirectory, "--topic", "log_queue", "--group", "index-test", "--from", "0");
+        var refused = await RunCliAsync("replay", "--data", server.DataDirectory, "--topic", "log_queue", "--group", "replay-test", "--from", "0");
         refused.Exit.Should().Be(1);
         refused.Err.Should().Contain("refused: 400").And.Contain("does not read topic 'log_queue'");
     }

@@ -53,6 +53,18 @@ public class ServeTests
             kept.GetString(Dicom.DicomTags.SOPInstanceUID).Should().Be(header.SopInstanceUid);
         }
         await consumer.WaitForAsync(2);
+        // The index consumer files them; C-FIND (findscu, study root) then finds them through the index.
+        await Eventually.TrueAsync(async () => (await server.GetJsonAsync("/api/stats")).GetProperty("consumers").EnumerateArray()
+            .Single(g => g.GetProperty("group").GetString() == "index").GetProperty("lag").GetInt64() == 0);
+        var find = await Dcmtk.RunAsync("findscu", "-S", "-aet", "CT01", "-aec", "YINGYUN", "-k", "QueryRetrieveLevel=STUDY", "-k", "PatientID", "-k", "StudyInstanceUID",
+            "127.0.0.1", server.Port);
+        find.ExitCode.Should().Be(0, find.ToString());
+        foreach (var file in files)
+        {
+            var dataset = (await Dicom.DicomReader.OpenAsync(file, new Dicom.DicomReaderOptions { StopBeforeTag = Dicom.DicomTag.PixelDataTag })).Dataset;
+            find.Output.Should().Contain(dataset.GetString(Dicom.DicomTags.StudyInstanceUID)!);
+        }
+
         // log_queue: the seed's dicom_object_meta row of each receipt.
         consumer.Records.Select(r => JsonDocument.Parse(r.Value).RootElement).Select(e => (e.GetProperty("source_ae").GetString(), e.GetProperty("tenant_id").GetString()))
             .Should().Equal(("CT01", "default"), ("CT01", "default"));
@@ -211,10 +223,11 @@ public class ServeTests
     [Fact]
     public async Task Stats_report_each_consumer_groups_lag_per_partition_and_totals()
     {
-        var consumer = new RecordingConsumer("stats-test", Topics.LogQueue, Topics.StorageQueue);
+        // Topics no consumer of this build reads: the records are not real events.
+        var consumer = new RecordingConsumer("stats-test", Topics.WebApiAccessQueue, Topics.TranscodeQueue);
         await using var server = await ServerUnderTest.StartAsync(services: s => s.AddSingleton<ArchiveConsumer>(consumer));
         for (int i = 0; i < 10; i++)
-            await server.EventLog.AppendAsync(i % 2 == 0 ? Topics.LogQueue : Topics.StorageQueue, BitConverter.GetBytes(i), "{}"u8.ToArray());
+            await server.EventLog.AppendAsync(i % 2 == 0 ? Topics.WebApiAccessQueue : Topics.TranscodeQueue, BitConverter.GetBytes(i), "{}"u8.ToArray());
         await consumer.WaitForAsync(10);
         await Eventually.TrueAsync(() => consumer.ProcessedRecords == 10);
 
@@ -224,9 +237,12 @@ public class ServeTests
         group.GetProperty("lag").GetInt64().Should().Be(0);
         group.GetProperty("state").GetString().Should().Be("up");
         var partitions = group.GetProperty("partitions").EnumerateArray().ToList();
-        partitions.Select(p => p.GetProperty("topic").GetString()).Distinct().Should().BeEquivalentTo([Topics.LogQueue, Topics.StorageQueue]);
+        partitions.Select(p => p.GetProperty("topic").GetString()).Distinct().Should().BeEquivalentTo([Topics.WebApiAccessQueue, Topics.TranscodeQueue]);
         partitions.Sum(p => p.GetProperty("endOffset").GetInt64()).Should().Be(10);
-        stats.GetProperty("totals").GetProperty("lag").GetInt64().Should().Be(0);
+        var groups = stats.GetProperty("consumers").EnumerateArray().ToList();
+        groups.Select(g => g.GetProperty("group").GetString()).Should().Contain(["storage", "index", "stats-test"]);
+        stats.GetProperty("totals").GetProperty("lag").GetInt64().Should().Be(groups.Sum(g => g.GetProperty("lag").GetInt64()));
+        stats.GetProperty("totals").GetProperty("processedRecords").GetInt64().Should().Be(groups.Sum(g => g.GetProperty("processedRecords").GetInt64()));
         stats.GetProperty("eventLog").GetProperty("recordsAppended").GetInt64().Should().Be(10);
     }
 
@@ -265,6 +281,16 @@ internal static class Eventually
         {
             if (guard.IsCancellationRequested) throw new Xunit.Sdk.XunitException($"condition not met within 30 s {because}");
             await Task.Delay(10, CancellationToken.None);
+        }
+    }
+
+    public static async Task TrueAsync(Func<Task<bool>> condition, string because = "")
+    {
+        using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (!await condition())
+        {
+            if (guard.IsCancellationRequested) throw new Xunit.Sdk.XunitException($"condition not met within 30 s {because}");
+            await Task.Delay(20, CancellationToken.None);
         }
     }
 }

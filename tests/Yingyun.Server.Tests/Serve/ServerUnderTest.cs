@@ -5,7 +5,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Yingyun.Archive.Consumers;
 using Yingyun.Archive.EventLog;
-using Yingyun.Archive.Index;
 using Yingyun.Dimse.Tests.Infrastructure;
 using Yingyun.Server.Hosting;
 
@@ -43,7 +42,7 @@ internal sealed class ServerUnderTest : IAsyncDisposable
 
     /// <summary>The settings every test server gets; <paramref name="settings"/> adds or changes keys
     /// (<c>Yingyun:Tenants:0:Id</c> …), <paramref name="services"/> registers more (an <see cref="IStoreHandler"/>,
-    /// consumers, …). The index store is a test double unless <paramref name="services"/> registers one.</summary>
+    /// consumers, …).</summary>
     public static async Task<ServerUnderTest> StartAsync(
         Action<Dictionary<string, string?>>? settings = null,
         Action<IServiceCollection>? services = null,
@@ -55,7 +54,6 @@ internal sealed class ServerUnderTest : IAsyncDisposable
         settings?.Invoke(overrides);
         var builder = YingyunHost.CreateBuilder(null, overrides);
         builder.Logging.ClearProviders();
-        builder.Services.AddSingleton<IIndexStore, InMemoryIndexStore>();
         services?.Invoke(builder.Services);
         var app = YingyunHost.Build(builder);
         try
