@@ -93,8 +93,9 @@ public interface IStorageCommitmentReportHandler
 /// <summary>Reports awaited by Transaction UID: an SCU registers a transaction with <see cref="Expect"/> before it
 /// sends the N-ACTION, then awaits the task, whichever association the report comes on — the one of the request
 /// (give this to <see cref="DicomClientOptions.Services"/>) or one the SCP opens to our listener (give it to the
-/// <see cref="DicomServer"/>'s services). A report for a transaction not expected is refused with 0115H; one for a
-/// transaction already reported (the SCP could not tell it arrived and sent it again) is acknowledged.</summary>
+/// <see cref="DicomServer"/>'s services). A report for a transaction not expected is refused with 0115H (invalid
+/// argument value); one for a transaction already reported but not yet forgotten (the SCP could not tell the first
+/// arrived and sent it again) is acknowledged and changes nothing.</summary>
 public sealed class StorageCommitmentReports : IStorageCommitmentReportHandler
 {
     private readonly ConcurrentDictionary<string, TaskCompletionSource<StorageCommitmentReport>> _expected = new(StringComparer.Ordinal);
