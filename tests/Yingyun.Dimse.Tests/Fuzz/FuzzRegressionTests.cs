@@ -96,6 +96,42 @@ public class FuzzRegressionTests
         (await RunWithLimit(input, "reject, then a P-DATA-TF cut short")).Should().Be(AssociationEndReason.Rejected);
     }
 
+    /// <summary>Found while writing the target's negotiation oracle: PS3.7 §D.3.3.4 allows one role selection item
+    /// per SOP class, but the policy answered every item it got. An A-ASSOCIATE-RQ whose user information item (at
+    /// most 65535 bytes) is filled with one repeated role selection and a short implementation class UID made an
+    /// A-ASSOCIATE-AC whose user information item (the same roles, plus our longer class UID and version name) no
+    /// longer fits its 16-bit length: the encoder threw out of the acceptor instead of answering.</summary>
+    [Fact]
+    public async Task Repeated_role_selections_do_not_overflow_the_accept()
+    {
+        (await RunWithLimit(RepeatedRoleSelections(), "A-ASSOCIATE-RQ full of one role selection")).Should().Be(AssociationEndReason.TransportClosed);
+    }
+
+    /// <summary>An A-ASSOCIATE-RQ for Verification whose user information item is as full as it gets of role
+    /// selections for Verification, after a one-character implementation class UID.</summary>
+    internal static byte[] RepeatedRoleSelections()
+    {
+        static byte[] Item(byte type, byte[] value) => [type, 0, (byte)(value.Length >> 8), (byte)value.Length, .. value];
+        byte[] verification = Encoding.ASCII.GetBytes(DicomUids.Verification);
+        byte[] role = Item(0x54, [0, (byte)verification.Length, .. verification, 1, 0]);
+        var userInformation = new List<byte>();
+        userInformation.AddRange(Item(0x51, [0, 0, 0x40, 0]));
+        userInformation.AddRange(Item(0x52, "1"u8.ToArray()));
+        while (userInformation.Count + role.Length <= ushort.MaxValue) userInformation.AddRange(role);
+        var body = new List<byte> { 0, 1, 0, 0 };
+        body.AddRange(Encoding.ASCII.GetBytes(PduTarget.AeTitle.PadRight(16)));
+        body.AddRange(Encoding.ASCII.GetBytes("ECHOSCU".PadRight(16)));
+        body.AddRange(new byte[32]);
+        body.AddRange(Item(0x10, Encoding.ASCII.GetBytes(DicomUids.DICOMApplicationContext)));
+        body.AddRange(Item(0x20, [1, 0, 0, 0, .. Item(0x30, verification), .. Item(0x40, Encoding.ASCII.GetBytes(DicomUids.ImplicitVRLittleEndian))]));
+        body.AddRange(Item(0x50, [.. userInformation]));
+        var pdu = new byte[6 + body.Count];
+        pdu[0] = (byte)PduType.AssociateRequest;
+        BinaryPrimitives.WriteUInt32BigEndian(pdu.AsSpan(2), (uint)body.Count);
+        body.CopyTo(pdu, 6);
+        return pdu;
+    }
+
     private static string Signature(Exception e) => CrashSignature.Of(e, "Yingyun.Dimse.", "Yingyun.Dicom.");
 
     private static async Task<AssociationEndReason> RunWithLimit(byte[] input, string name)
