@@ -13,6 +13,7 @@ public static class YingyunCli
         root.Subcommands.Add(SendCommand.Create());
         root.Subcommands.Add(FindCommand.Create());
         root.Subcommands.Add(MoveCommand.Create());
+        root.Subcommands.Add(StoreScpCommand.Create());
         return root;
     }
 
