@@ -67,13 +67,13 @@ public sealed partial class ArchiveLifecycle(
         health.Set("index", ServerHealth.Starting);
         var index = services.GetRequiredService<IIndexStore>();
         await index.InitializeAsync(cancellationToken).ConfigureAwait(false);
-        health.Set("index", ServerHealth.Up, options.Index.Provider);
+        health.Set("index", ServerHealth.Up, index is SqliteIndexStore sqlite ? $"{options.Index.Provider}, {sqlite.DatabasePath}" : options.Index.Provider);
 
         if (services.GetService<IWarehouse>() is { } warehouse)
         {
             health.Set("warehouse", ServerHealth.Starting);
             await warehouse.InitializeAsync(cancellationToken).ConfigureAwait(false);
-            health.Set("warehouse", ServerHealth.Up, options.Warehouse.Provider);
+            health.Set("warehouse", ServerHealth.Up, warehouse is DuckDbWarehouse duck ? $"{options.Warehouse.Provider}, {duck.DataSource}" : options.Warehouse.Provider);
         }
         else
         {
