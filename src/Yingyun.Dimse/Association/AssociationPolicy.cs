@@ -184,9 +184,13 @@ public class AssociationPolicy : IAssociationNegotiator
         }
 
         // PS3.7 §D.3.3.4: answer each proposed role selection for a SOP class we accepted; a role is granted only if
-        // proposed. The SCU role is the default and always fine.
+        // proposed. The SCU role is the default and always fine. The requestor may send one item per SOP class: a
+        // repeated one gets no second answer (the first is the one the association applies), so that repeats cannot
+        // grow the A-ASSOCIATE-AC's user information item past its 16-bit length (PS3.8 §9.3.3.3).
+        var answered = new HashSet<string>(StringComparer.Ordinal);
         foreach (var role in rq.UserInformation.RoleSelections)
         {
+            if (!answered.Add(role.SopClassUid)) continue;
             bool accepted = rq.PresentationContexts.Exists(pc => pc.AbstractSyntax == role.SopClassUid
                 && ac.PresentationContexts.Exists(a => a.Id == pc.Id && a.Result == PresentationContextResult.Acceptance));
             if (!accepted) continue;

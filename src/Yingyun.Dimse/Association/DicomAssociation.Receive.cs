@@ -180,8 +180,10 @@ public sealed partial class DicomAssociation
                     _pduRemaining = length;
                     return PduOutcome.PData;
                 case UpperLayerAction.AA6:
-                    await SkipAsync(length).ConfigureAwait(false);
-                    return PduOutcome.Continue;
+                    // Sta13 ignores the PDU. A peer that closes inside its body has simply closed (Evt17, AR-5).
+                    if (await SkipAsync(length).ConfigureAwait(false)) return PduOutcome.Continue;
+                    OnTransportClosed();
+                    return PduOutcome.Ended;
                 default:
                     return await UnexpectedPduAsync(action, type).ConfigureAwait(false);
             }
@@ -387,15 +389,24 @@ public sealed partial class DicomAssociation
         return true;
     }
 
-    private async ValueTask SkipAsync(long count)
+    /// <summary>Discards <paramref name="count"/> bytes; false if the connection ends or fails first.</summary>
+    private async ValueTask<bool> SkipAsync(long count)
     {
-        while (count > 0)
+        try
         {
-            var result = await _input.ReadAsync().ConfigureAwait(false);
-            long n = Math.Min(result.Buffer.Length, count);
-            _input.AdvanceTo(result.Buffer.GetPosition(n));
-            count -= n;
-            if (count > 0 && result.IsCompleted) throw new EndOfStreamException("the connection closed inside a PDU");
+            while (count > 0)
+            {
+                var result = await _input.ReadAsync().ConfigureAwait(false);
+                long n = Math.Min(result.Buffer.Length, count);
+                _input.AdvanceTo(result.Buffer.GetPosition(n));
+                count -= n;
+                if (count > 0 && result.IsCompleted) return false;
+            }
+            return true;
+        }
+        catch (Exception ex) when (IsTransportError(ex))
+        {
+            return false;
         }
     }
 
