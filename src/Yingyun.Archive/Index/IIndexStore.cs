@@ -24,6 +24,27 @@ public interface IIndexStore : IInstanceRegistry, IAsyncDisposable
     /// <summary>Applies instance versions: a version older than the stored one is ignored; patient/study/series
     /// rows and their aggregates (modalities in study, numbers of related series and instances) stay exact.</summary>
     Task ApplyInstancesAsync(IReadOnlyList<InstanceEvent> batch, CancellationToken cancellationToken = default);
+
+    // ---- deletes (DELETE issue; the aggregates stay exact) ----
+    /// <summary>Removes an instance whose current version is at or below <paramref name="version"/> (the deletion's
+    /// sequence, UTC ticks like a receipt's) and remembers the deletion: replaying older events does not bring it
+    /// back, a newer re-send does. True if something was removed.</summary>
+    Task<bool> DeleteInstanceAsync(string tenantId, string sopInstanceUid, long version, CancellationToken cancellationToken = default);
+
+    /// <summary>As <see cref="DeleteInstanceAsync"/> for every instance of a series.</summary>
+    Task<bool> DeleteSeriesAsync(string tenantId, string seriesInstanceUid, long version, CancellationToken cancellationToken = default);
+
+    /// <summary>As <see cref="DeleteInstanceAsync"/> for every instance of a study.</summary>
+    Task<bool> DeleteStudyAsync(string tenantId, string studyInstanceUid, long version, CancellationToken cancellationToken = default);
+
+    // ---- queries (C-FIND now, QIDO-RS later: one engine) ----
+    /// <summary>The entities of <see cref="IndexQuery.Level"/> matching every key, each a data set of the return keys
+    /// the index holds (<see cref="IndexAttributes"/>), Specific Character Set ISO_IR 192. Throws
+    /// <see cref="IndexQueryException"/> for a query it cannot answer as asked.</summary>
+    IAsyncEnumerable<Yingyun.Dicom.DicomDataset> QueryAsync(IndexQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>The files of the current instances under the matching entities (C-MOVE, C-GET, WADO-RS).</summary>
+    Task<IReadOnlyList<IndexedFile>> GetFilesAsync(IndexQuery query, CancellationToken cancellationToken = default);
 }
 
 /// <summary>One instance's current version as ingest knows it, to classify a re-send before acknowledging it

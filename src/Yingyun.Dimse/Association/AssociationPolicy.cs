@@ -128,8 +128,9 @@ public class AssociationPolicy : IAssociationNegotiator
     public IAssociationAuthorizer? Authorizer { get; set; }
 
     /// <summary>Whether the requestor may take the SCP role for a SOP class (PS3.7 §D.3.3.4): needed by C-GET, whose
-    /// C-STORE sub-operations we send back. Default: storage SOP classes.</summary>
-    public Func<string, bool> AllowRequestorScpRole { get; set; } = static sopClass => IsStorage(sopClass);
+    /// C-STORE sub-operations we send back, and by a Storage Commitment SCP that opens an association to send us its
+    /// N-EVENT-REPORT (PS3.4 §J.3.3.1.3). Default: storage SOP classes and the Storage Commitment Push Model.</summary>
+    public Func<string, bool> AllowRequestorScpRole { get; set; } = static sopClass => IsStorage(sopClass) || sopClass == DicomUids.StorageCommitmentPushModel;
 
     /// <summary>Verification, every storage SOP class of the PS3.6 registry, Patient and Study Root
     /// Query/Retrieve FIND/MOVE/GET, and Storage Commitment Push Model.</summary>
