@@ -86,7 +86,7 @@ public static class YingyunHost
             ? DuckDbWarehouse.ForDataDirectory(options.DataDirectory, sp.GetRequiredService<ILoggerFactory>().CreateLogger<DuckDbWarehouse>())
             : new DuckDbWarehouse(options.Warehouse.ConnectionString!, sp.GetRequiredService<ILoggerFactory>().CreateLogger<DuckDbWarehouse>()));
         services.AddSingleton<ArchiveConsumer, StorageConsumer>();
-        services.AddSingleton<ArchiveConsumer, IndexConsumer>();
+        services.AddSingleton<ArchiveConsumer>(sp => new IndexConsumer(sp.GetRequiredService<IIndexStore>(), sp.GetRequiredService<YingyunMetrics>().InstanceIndexed));
         services.AddSingleton<ArchiveConsumer>(sp => new WarehouseConsumer(sp.GetRequiredService<IWarehouse>(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<WarehouseConsumer>()));
         services.AddSingleton<ConsumerSupervisor>();

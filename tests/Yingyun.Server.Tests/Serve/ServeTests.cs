@@ -112,6 +112,8 @@ public class ServeTests
         // Ingest appended the receipt's log_queue event; the consumer took it.
         await consumer.WaitForAsync(1);
         await Eventually.TrueAsync(() => consumer.ProcessedRecords == 1);
+        await Eventually.TrueAsync(async () => (await server.GetJsonAsync("/api/stats")).GetProperty("consumers").EnumerateArray()
+            .Single(g => g.GetProperty("group").GetString() == "index").GetProperty("lag").GetInt64() == 0);
 
         var text = await server.Http.GetStringAsync("/metrics");
         text.Should().Contain("yingyun_dimse_instances_received_total{otel_scope_name=\"Yingyun\",outcome=\"success\"} 1");
@@ -123,6 +125,9 @@ public class ServeTests
         text.Should().Contain("yingyun_consumer_lag{otel_scope_name=\"Yingyun\",group=\"metrics-test\",topic=\"log_queue\"} 0");
         text.Should().Contain("yingyun_ingest_receipts_total{otel_scope_name=\"Yingyun\",outcome=\"stored\"} 1");
         text.Should().Contain("yingyun_eventlog_records_appended_total");
+        // The index consumer committed the instance: one index lag value, in the sub-second buckets.
+        text.Should().Contain("yingyun_index_lag_seconds_count{otel_scope_name=\"Yingyun\"} 1");
+        text.Should().Contain("yingyun_index_lag_seconds_bucket{otel_scope_name=\"Yingyun\",le=\"0.001\"}");
     }
 
     [Fact]
