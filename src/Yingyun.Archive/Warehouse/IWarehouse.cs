@@ -21,4 +21,10 @@ public interface IWarehouse : IAsyncDisposable
 
     /// <summary>Runs a read-only SQL query (stats, tests, the quality engine later); rows as column → value.</summary>
     Task<IReadOnlyList<IReadOnlyDictionary<string, object?>>> QueryAsync(string sql, CancellationToken cancellationToken = default);
+
+    /// <summary>As <see cref="QueryAsync(string, CancellationToken)"/>, with positional parameters bound to the
+    /// <c>?</c> placeholders in order (the form both DuckDB and Doris's MySQL protocol take), so callers such as the
+    /// quality engine never splice tenant ids or times into SQL text.</summary>
+    Task<IReadOnlyList<IReadOnlyDictionary<string, object?>>> QueryAsync(string sql, IReadOnlyList<object?> parameters,
+        CancellationToken cancellationToken = default);
 }

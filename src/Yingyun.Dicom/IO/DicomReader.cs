@@ -91,6 +91,18 @@ public sealed partial class DicomReader
         return ds;
     }
 
+    /// <summary>For <see cref="DicomHeaderCapture"/>: reads the top level of a data set (never deflated here: the
+    /// caller inflates) from an input it owns, so that after a stop at <see cref="DicomReaderOptions.StopBeforeTag"/>
+    /// the input is still positioned at the first byte of the stop element with its read-ahead in the window. True
+    /// when reading stopped there, false when the data ended (or a fatal problem ended reading).</summary>
+    internal static async ValueTask<bool> ReadHeaderAsync(DicomInput input, DicomDataset ds, DicomTransferSyntax encoding, DicomReaderOptions options,
+        IBulkDataSource? source, long sourceOffset, List<DicomReadProblem> problems, CancellationToken ct)
+    {
+        var reader = new DicomReader(input, options, problems, source, sourceOffset);
+        await reader.ReadRootAsync(ds, Syntax.Of(encoding), ct).ConfigureAwait(false);
+        return reader._stopped;
+    }
+
     private static async Task<DicomFile> ReadFileAsync(DicomInput input, DicomReaderOptions options, IBulkDataSource? source, long sourceOffset, CancellationToken ct)
     {
         var problems = new List<DicomReadProblem>();

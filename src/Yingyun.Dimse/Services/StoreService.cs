@@ -33,8 +33,10 @@ public interface IStoreHandler
 }
 
 /// <summary>Stores each instance as a Part 10 file <c>&lt;folder&gt;/&lt;SOPInstanceUID&gt;.dcm</c>: the File Meta
-/// Information we build, then the data set bytes as received. Written to a temporary file first and renamed, so a
-/// file under its final name is always complete.</summary>
+/// Information we build, then the data set bytes as received. The data set streams from the connection to a
+/// temporary file through <see cref="DicomHeaderCapture"/>, which parses its header on the way, so the instance is
+/// checked without being read again; the file is renamed to its final name only when it passed, so a file under its
+/// final name is always complete, and nothing is left behind when it did not.</summary>
 public sealed class FolderStoreHandler : IStoreHandler
 {
     public FolderStoreHandler(string folder)
@@ -47,9 +49,14 @@ public sealed class FolderStoreHandler : IStoreHandler
 
     public string PathFor(string sopInstanceUid) => Path.Combine(Folder, sopInstanceUid + ".dcm");
 
-    /// <summary>Parse the stored data set's header (up to Pixel Data, read back from the page cache) and refuse an
-    /// instance that does not parse or whose SOP Class/Instance UID differ from the command's.</summary>
+    /// <summary>Check each data set as it streams in (header parsed up to Pixel Data, structure followed to the end):
+    /// refuse one that is damaged or cut short (C000, PS3.4 §B.2.3) or whose SOP Class/Instance UID differ from the
+    /// command's (A900). False: store the bytes as they come, unchecked.</summary>
     public bool ValidateDataSet { get; set; } = true;
+
+    /// <summary>fsync each file before answering (ARCHITECTURE.md §5: acknowledged means durable). Off by default, as
+    /// DCMTK's storescp does not either.</summary>
+    public bool FlushToDisk { get; set; }
 
     public async ValueTask<StoreResult> StoreAsync(StoreRequest request, Stream dataSet, CancellationToken cancellationToken)
     {
@@ -60,14 +67,23 @@ public sealed class FolderStoreHandler : IStoreHandler
         string temporary = Path.Combine(Folder, $".{request.SopInstanceUid}.{Guid.NewGuid():N}.tmp");
         try
         {
-            await using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 128 * 1024, FileOptions.None))
+            DicomHeaderCaptureResult? capture = null;
+            using (var file = FileHandleWriteStream.CreateNew(temporary))
             {
                 byte[] meta = Part10Header.BuildFileMetaInformation(request.SopClassUid, request.SopInstanceUid, request.TransferSyntax.Uid, request.CallingAeTitle);
-                await file.WriteAsync(meta, cancellationToken).ConfigureAwait(false);
-                await dataSet.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
-                await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+                file.Write(meta);
+                if (ValidateDataSet)
+                {
+                    var options = new DicomHeaderCaptureOptions { BulkDataSource = new FileBulkDataSource(temporary), BulkDataSourceOffset = meta.Length };
+                    capture = await DicomHeaderCapture.CaptureAsync(dataSet, file, request.TransferSyntax, options, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await dataSet.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
+                }
+                if (FlushToDisk) file.FlushToDisk();
             }
-            if (ValidateDataSet && await ValidateAsync(temporary, request, cancellationToken).ConfigureAwait(false) is { } refusal)
+            if (capture is not null && Check(capture, request) is { } refusal)
             {
                 File.Delete(temporary);
                 return refusal;
@@ -82,21 +98,13 @@ public sealed class FolderStoreHandler : IStoreHandler
         }
     }
 
-    private static async Task<StoreResult?> ValidateAsync(string path, StoreRequest request, CancellationToken cancellationToken)
+    private static StoreResult? Check(DicomHeaderCaptureResult capture, StoreRequest request)
     {
-        DicomFile file;
-        try
-        {
-            file = await DicomReader.OpenAsync(path, new DicomReaderOptions { StopBeforeTag = DicomTag.PixelDataTag }, cancellationToken).ConfigureAwait(false);
-        }
-        catch (DicomReadException ex)
-        {
-            // PS3.4 §B.2.3: C000–CFFF, "cannot understand".
-            return new StoreResult(DimseStatus.CannotUnderstand, $"data set does not parse: {ex.Message}");
-        }
-        if (file.Problems.Find(p => p.IsFatal) is { } fatal)
-            return new StoreResult(DimseStatus.CannotUnderstand, $"data set does not parse: {fatal}");
-        string? Uid(DicomTag tag) => file.Dataset.TryGetElement(tag, out var e) && e.Value.IsInMemory
+        // PS3.4 §B.2.3: C000–CFFF, "cannot understand". The Error Comment is 64 characters at most (LO, PS3.7 §C.4.2):
+        // where and what, nothing else.
+        if (capture.FirstFatalProblem is { } fatal)
+            return new StoreResult(DimseStatus.CannotUnderstand, fatal.ToString());
+        string? Uid(DicomTag tag) => capture.Header.TryGetElement(tag, out var e) && e.Value.IsInMemory
             ? System.Text.Encoding.ASCII.GetString(e.Span).TrimEnd('\0', ' ')
             : null;
         // PS3.4 §B.2.3: A900, "data set does not match SOP class"; PS3.7 §9.1.1.1 ties the command's UIDs to the instance.
@@ -107,7 +115,8 @@ public sealed class FolderStoreHandler : IStoreHandler
         return null;
     }
 
-    private static bool IsUid(string uid)
+    /// <summary>Digits and dots, 1 to 64 characters, no empty component at either end (PS3.5 §9.1).</summary>
+    internal static bool IsUid(string uid)
     {
         if (uid.Length is 0 or > 64 || uid[0] == '.' || uid[^1] == '.') return false;
         foreach (char c in uid)

@@ -232,4 +232,74 @@ public class BadInputTests
         (await association.EchoAsync()).Should().Be(DimseStatus.Success);
         await association.ReleaseAsync();
     }
+
+    [Fact]
+    public async Task Data_set_cut_short_inside_pixel_data_gets_cannot_understand_and_leaves_no_file()
+    {
+        await using var server = new TestServer();
+        var path = Corpus.File("CT_small.dcm");
+        var header = await Part10Header.ReadAsync(path);
+        var bytes = Corpus.DataSetBytes(path);
+        var builder = new AssociationRequestBuilder("TESTSCU", "YINGYUN");
+        builder.AddPresentationContext(DicomUids.CTImageStorage, DicomUids.ExplicitVRLittleEndian);
+        await using var association = await DicomClient.ConnectAsync(server.Client(), builder.Build());
+
+        // The command announces the data set; the SCU ends it early but properly (last fragment): the bytes fit no
+        // element boundary, which only the structure after the header shows.
+        var response = await association.StoreAsync(header.SopClassUid, header.SopInstanceUid, DicomTransferSyntax.ExplicitVRLittleEndian, new MemoryStream(bytes[..^100]));
+        response.Command.Status.Should().Be(DimseStatus.CannotUnderstand, response.Command.ErrorComment);
+        // CT_small.dcm ends with Data Set Trailing Padding (FFFC,FFFC): that is the value cut short.
+        response.Command.ErrorComment.Should().StartWith($"offset {bytes.Length - 126 - 12} (FFFC,FFFC): value length 126 but only 26");
+        Directory.GetFiles(server.Folder.Path).Should().BeEmpty("the temporary file is removed");
+
+        // The whole data set on the same association is stored, byte for byte after the File Meta Information.
+        var whole = await association.StoreAsync(header.SopClassUid, header.SopInstanceUid, DicomTransferSyntax.ExplicitVRLittleEndian, new MemoryStream(bytes));
+        whole.Command.Status.Should().Be(DimseStatus.Success);
+        var stored = await File.ReadAllBytesAsync(server.Store.PathFor(header.SopInstanceUid));
+        stored[(int)Part10Header.Parse(stored).DataSetOffset..].Should().Equal(bytes);
+        await association.ReleaseAsync();
+    }
+
+    [Fact]
+    public async Task Association_aborted_in_the_middle_of_a_data_set_leaves_no_file()
+    {
+        var handled = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = new TestServer(o => o.Services.StoreHandler = new SignallingStoreHandler(o.Services.StoreHandler!, handled));
+        var path = Corpus.File("CT_small.dcm");
+        var header = await Part10Header.ReadAsync(path);
+        var bytes = Corpus.DataSetBytes(path);
+        var request = new AssociateRequest { CallingAeTitle = "RAWSCU", CalledAeTitle = "YINGYUN" };
+        request.PresentationContexts.Add(new(1, DicomUids.CTImageStorage, [DicomUids.ExplicitVRLittleEndian]));
+        request.UserInformation.MaximumLength = 16384;
+        await using (var peer = await RawPeer.AssociateAsync(server.Port, request))
+        {
+            var store = DimseCommand.CreateRequest(DimseCommandField.CStoreRequest, 1, header.SopClassUid, hasDataSet: true);
+            store.AffectedSopInstanceUid = header.SopInstanceUid;
+            await peer.SendAsync(RawPeer.PData(1, 0x03, CommandSetCodec.Encode(store)));
+            await peer.SendAsync(RawPeer.PData(1, 0x00, bytes.AsSpan(0, 2000)));
+            await peer.SendAsync(PduEncoder.Encode(new AbortPdu(AbortSource.ServiceUser, AbortReason.NotSpecified)));
+            (await handled.Task.WaitAsync(TimeSpan.FromSeconds(30))).Should().NotBeNull("the data set stream fails when the association ends");
+        }
+        Directory.GetFiles(server.Folder.Path).Should().BeEmpty("the temporary file is removed");
+        (await server.EchoAsync()).Should().Be(DimseStatus.Success);
+    }
+
+    /// <summary>Tells the test when the store handler has finished, and how.</summary>
+    private sealed class SignallingStoreHandler(IStoreHandler inner, TaskCompletionSource<Exception?> done) : IStoreHandler
+    {
+        public async ValueTask<StoreResult> StoreAsync(StoreRequest request, Stream dataSet, CancellationToken cancellationToken)
+        {
+            try
+            {
+                var result = await inner.StoreAsync(request, dataSet, cancellationToken);
+                done.TrySetResult(null);
+                return result;
+            }
+            catch (Exception ex)
+            {
+                done.TrySetResult(ex);
+                throw;
+            }
+        }
+    }
 }

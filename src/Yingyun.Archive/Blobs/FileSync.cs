@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
-namespace Yingyun.Archive.EventLog;
+namespace Yingyun.Archive;
 
 /// <summary>Durability primitives the runtime does not offer.</summary>
 internal static partial class FileSync
@@ -56,6 +56,27 @@ internal static partial class FileSync
         File.Move(temp, path, overwrite: true);
         FlushDirectory(directory);
     }
+
+    /// <summary>A second name for an existing file (POSIX link(2)): keeps a prior version reachable while the new
+    /// one replaces it by an atomic rename, so the instance is never without a file. False when
+    /// <paramref name="newPath"/> exists already (a finished earlier attempt).</summary>
+    public static bool HardLink(string existingPath, string newPath)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            if (File.Exists(newPath)) return false;
+            File.Copy(existingPath, newPath);
+            return true;
+        }
+        if (Link(existingPath, newPath) == 0) return true;
+        var errno = Marshal.GetLastPInvokeError();
+        const int EEXIST = 17;
+        if (errno == EEXIST) return false;
+        throw new IOException($"link({existingPath}, {newPath}) failed: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
+    }
+
+    [LibraryImport("libc", EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Link(string existingPath, string newPath);
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial SafeFileHandle Open(string path, int flags, int mode);
