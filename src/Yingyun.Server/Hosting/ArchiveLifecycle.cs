@@ -67,13 +67,13 @@ public sealed partial class ArchiveLifecycle(
         health.Set("index", ServerHealth.Starting);
         var index = services.GetRequiredService<IIndexStore>();
         await index.InitializeAsync(cancellationToken).ConfigureAwait(false);
-        health.Set("index", ServerHealth.Up, options.Index.Provider);
+        health.Set("index", ServerHealth.Up, index is SqliteIndexStore sqlite ? $"{options.Index.Provider}, {sqlite.DatabasePath}" : options.Index.Provider);
 
         if (services.GetService<IWarehouse>() is { } warehouse)
         {
             health.Set("warehouse", ServerHealth.Starting);
             await warehouse.InitializeAsync(cancellationToken).ConfigureAwait(false);
-            health.Set("warehouse", ServerHealth.Up, options.Warehouse.Provider);
+            health.Set("warehouse", ServerHealth.Up, warehouse is DuckDbWarehouse duck ? $"{options.Warehouse.Provider}, {duck.DataSource}" : options.Warehouse.Provider);
         }
         else
         {
@@ -143,15 +143,18 @@ public sealed partial class ArchiveLifecycle(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        var clock = Stopwatch.StartNew();
         await _started.DisposeAsync().ConfigureAwait(false);
         if (_dimse is { IsListening: true } dimse)
         {
             health.Set("dimse", ServerHealth.Stopped);
-            int active = dimse.ActiveAssociations;
-            LogStopping(active, options.Dimse.ShutdownTimeoutSeconds);
             using var drain = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             drain.CancelAfter(TimeSpan.FromSeconds(options.Dimse.ShutdownTimeoutSeconds));
-            await dimse.StopAsync(drain.Token).ConfigureAwait(false);
+            // StopAsync closes the listening socket before it first yields: once this line is logged, nobody new gets in.
+            var stopping = dimse.StopAsync(drain.Token);
+            int active = dimse.ActiveAssociations;
+            LogStopping(active, options.Dimse.ShutdownTimeoutSeconds);
+            await stopping.ConfigureAwait(false);
             if (drain.IsCancellationRequested && active > 0) LogAborted();
             await dimse.DisposeAsync().ConfigureAwait(false);
         }
@@ -162,32 +165,36 @@ public sealed partial class ArchiveLifecycle(
         }
         _lock?.WithdrawServer();
         health.Set("eventLog", ServerHealth.Stopped);
+        LogStopped(clock.Elapsed.TotalMilliseconds);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Yingyun serving from {DataDirectory} (ready in {Milliseconds:F0} ms)")]
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Yingyun serving from {DataDirectory} (ready in {Milliseconds:F0} ms)")]
     private partial void LogServing(string dataDirectory, double milliseconds);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "DIMSE: AE {AeTitle} on {Address}:{Port}, up to {MaximumAssociations} associations; C-STORE: {Store}; C-FIND/C-MOVE/C-GET: {Query}")]
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "DIMSE: AE {AeTitle} on {Address}:{Port}, up to {MaximumAssociations} associations; C-STORE: {Store}; C-FIND/C-MOVE/C-GET: {Query}")]
     private partial void LogDimse(string aeTitle, string address, int port, int maximumAssociations, string store, string query);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "HTTP: {Address} is open without authentication (loopback only): /healthz, /metrics, /api/stats, /api/tenants, /api/nodes, /api/admin/replay")]
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "HTTP: {Address} is open without authentication (loopback only): /healthz, /metrics, /api/stats, /api/tenants, /api/nodes, /api/admin/replay")]
     private partial void LogHttp(string address);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "tenant {Tenant}: {AeTitles} from {Addresses}, re-sends: {ResendPolicy}")]
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "tenant {Tenant}: {AeTitles} from {Addresses}, re-sends: {ResendPolicy}")]
     private partial void LogTenant(string tenant, string aeTitles, string addresses, string resendPolicy);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "event log: {EventLog}; index: {Index}; warehouse: {Warehouse}; consumers: {Consumers}")]
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "event log: {EventLog}; index: {Index}; warehouse: {Warehouse}; consumers: {Consumers}")]
     private partial void LogPipeline(string eventLog, string index, string warehouse, string consumers);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "ingest recovery: {Finished} interrupted receipt(s) finished, {Removed} incomplete one(s) removed (never acknowledged)")]
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "ingest recovery: {Finished} interrupted receipt(s) finished, {Removed} incomplete one(s) removed (never acknowledged)")]
     private partial void LogRecovered(int finished, int removed);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "stopping: no new associations; waiting for {Active} in progress (at most {Seconds} s)")]
+    [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "stopping: no new associations; waiting for {Active} in progress (at most {Seconds} s)")]
     private partial void LogStopping(int active, int seconds);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "associations still in progress after the shutdown timeout were aborted (their unacknowledged instances are not stored)")]
+    [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "associations still in progress after the shutdown timeout were aborted (their unacknowledged instances are not stored)")]
     private partial void LogAborted();
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Count} consumer(s) stopped after committing their last batch")]
+    [LoggerMessage(EventId = 9, Level = LogLevel.Information, Message = "{Count} consumer(s) stopped after committing their last batch")]
     private partial void LogConsumersStopped(int count);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Yingyun stopped in {Milliseconds:F0} ms; the stores and the event log close now")]
+    private partial void LogStopped(double milliseconds);
 }

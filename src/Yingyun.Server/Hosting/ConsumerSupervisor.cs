@@ -166,10 +166,10 @@ public sealed partial class ConsumerSupervisor : IDisposable
 
     private static KeyValuePair<string, object?> Tag(string key, string value) => new(key, value);
 
-    [LoggerMessage(Level = LogLevel.Critical, Message = "consumer {Group} stopped: the event log failed under it; restart the server (the group resumes from its committed offsets)")]
+    [LoggerMessage(EventId = 101, Level = LogLevel.Critical, Message = "consumer {Group} stopped: the event log failed under it; restart the server (the group resumes from its committed offsets)")]
     private partial void LogConsumerFailed(Exception exception, string group);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "replay: consumer group {Group} rewound on {Topic} to {From}; it re-consumes from there")]
+    [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "replay: consumer group {Group} rewound on {Topic} to {From}; it re-consumes from there")]
     private partial void LogReplayed(string group, string topic, string from);
 
     private sealed class Runner(ArchiveConsumer consumer)

@@ -10,8 +10,9 @@ namespace Yingyun.Server.Hosting;
 
 /// <summary>The DIMSE listener of <c>serve</c>: a <see cref="DicomServer"/> whose associations are authorized by the
 /// tenants (<see cref="TenantAssociationAuthorizer"/>), whose C-STORE goes to the ingest (<see cref="IStoreHandler"/>
-/// from DI, metered) and whose C-FIND/C-MOVE/C-GET go to the index (<see cref="IQueryHandler"/>,
-/// <see cref="IMoveDestinationResolver"/> from DI). Services not registered are simply not offered: DimseServices
+/// from DI, metered), whose C-FIND/C-MOVE/C-GET go to the index (<see cref="IQueryHandler"/>,
+/// <see cref="IMoveDestinationResolver"/> from DI) and whose Storage Commitment is answered from the registry and the
+/// blob store (<see cref="IStorageCommitmentHandler"/>, <see cref="IStorageCommitmentRequestorResolver"/>). Services not registered are simply not offered: DimseServices
 /// answers their requests with a refusal status.</summary>
 public sealed class DimseListener : IAsyncDisposable
 {
@@ -58,6 +59,8 @@ public sealed class DimseListener : IAsyncDisposable
                 StoreHandler = store is null ? null : new MeteredStoreHandler(store, _services.GetRequiredService<YingyunMetrics>()),
                 QueryHandler = query,
                 MoveDestinationResolver = _services.GetService<IMoveDestinationResolver>(),
+                StorageCommitmentHandler = _services.GetService<IStorageCommitmentHandler>(),
+                StorageCommitmentRequestorResolver = _services.GetService<IStorageCommitmentRequestorResolver>(),
                 Logger = _loggerFactory.CreateLogger<DicomServer>(),
             },
         };

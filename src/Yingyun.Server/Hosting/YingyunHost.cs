@@ -13,6 +13,7 @@ using Yingyun.Archive.EventLog;
 using Yingyun.Archive.Index;
 using Yingyun.Archive.Ingest;
 using Yingyun.Archive.Tenants;
+using Yingyun.Archive.Warehouse;
 using Yingyun.Dimse;
 using Yingyun.Server.Api;
 
@@ -77,8 +78,17 @@ public static class YingyunHost
             sp.GetRequiredService<IngestService>().Blobs.Root));
         services.AddSingleton<IQueryHandler>(sp => sp.GetRequiredService<IndexQueryHandler>());
         services.AddSingleton<IMoveDestinationResolver>(sp => sp.GetRequiredService<IndexQueryHandler>());
+        services.AddSingleton<IStorageCommitmentHandler>(sp => new ArchiveStorageCommitmentHandler(sp.GetRequiredService<IInstanceRegistry>(),
+            sp.GetRequiredService<TenantDirectory>(), sp.GetRequiredService<IngestService>().Blobs));
+        services.AddSingleton<IStorageCommitmentRequestorResolver>(sp => new ArchiveStorageCommitmentRequestorResolver(sp.GetRequiredService<IIndexStore>(),
+            sp.GetRequiredService<TenantDirectory>()));
+        services.AddSingleton<IWarehouse>(sp => string.IsNullOrWhiteSpace(options.Warehouse.ConnectionString)
+            ? DuckDbWarehouse.ForDataDirectory(options.DataDirectory, sp.GetRequiredService<ILoggerFactory>().CreateLogger<DuckDbWarehouse>())
+            : new DuckDbWarehouse(options.Warehouse.ConnectionString!, sp.GetRequiredService<ILoggerFactory>().CreateLogger<DuckDbWarehouse>()));
         services.AddSingleton<ArchiveConsumer, StorageConsumer>();
         services.AddSingleton<ArchiveConsumer, IndexConsumer>();
+        services.AddSingleton<ArchiveConsumer>(sp => new WarehouseConsumer(sp.GetRequiredService<IWarehouse>(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<WarehouseConsumer>()));
         services.AddSingleton<ConsumerSupervisor>();
         services.AddSingleton<DimseListener>();
         services.AddHostedService<ArchiveLifecycle>();

@@ -26,7 +26,7 @@ public class ServeTests
         var health = await response.Content.ReadFromJsonAsync<JsonElement>();
         health.GetProperty("status").GetString().Should().Be("up");
         var components = health.GetProperty("components");
-        foreach (var part in new[] { "eventLog", "index", "tenants", "dimse", "http" })
+        foreach (var part in new[] { "eventLog", "index", "warehouse", "ingest", "tenants", "dimse", "http" })
             components.GetProperty(part).GetProperty("status").GetString().Should().Be("up", part);
         components.GetProperty("dimse").GetProperty("detail").GetString().Should().EndWith(":" + server.Port);
         File.Exists(Path.Combine(server.DataDirectory, "server.json")).Should().BeTrue("replay finds the running server through it");
@@ -65,9 +65,40 @@ public class ServeTests
             find.Output.Should().Contain(dataset.GetString(Dicom.DicomTags.StudyInstanceUID)!);
         }
 
+        // The warehouse consumer writes dicom_image_meta; /api/stats counts from it.
+        await Eventually.TrueAsync(async () => (await server.GetJsonAsync("/api/stats")).GetProperty("consumers").EnumerateArray()
+            .Single(g => g.GetProperty("group").GetString() == "warehouse").GetProperty("lag").GetInt64() == 0);
+        var archive = (await server.GetJsonAsync("/api/stats")).GetProperty("archive");
+        (archive.GetProperty("instances").GetInt64(), archive.GetProperty("studies").GetInt64()).Should().Be((2L, 2L));
+        archive.GetProperty("tenants")[0].GetProperty("tenant").GetString().Should().Be("default");
+
         // log_queue: the seed's dicom_object_meta row of each receipt.
         consumer.Records.Select(r => JsonDocument.Parse(r.Value).RootElement).Select(e => (e.GetProperty("source_ae").GetString(), e.GetProperty("tenant_id").GetString()))
             .Should().Equal(("CT01", "default"), ("CT01", "default"));
+    }
+
+    [Fact]
+    public async Task Storage_commitment_is_answered_from_what_ingest_stored()
+    {
+        await using var server = await ServerUnderTest.StartAsync();
+        var file = Corpus.File("CT_small.dcm");
+        (await Dcmtk.RunAsync("storescu", "-aec", "YINGYUN", "127.0.0.1", server.Port, file)).ExitCode.Should().Be(0);
+        var header = await Part10Header.ReadAsync(file);
+        var stored = new SopReference(header.SopClassUid, header.SopInstanceUid);
+        var missing = new SopReference(header.SopClassUid, "1.2.3.4.5.6.7.8.9");
+
+        var reports = new StorageCommitmentReports();
+        var client = new DicomClientOptions
+        {
+            Host = "127.0.0.1", Port = server.DimsePort, CallingAeTitle = "STORESCU", CalledAeTitle = "YINGYUN",
+            Services = new DimseServices { StorageCommitmentReportHandler = reports },
+        };
+        await using var association = await DicomClient.ConnectAsync(client, [Dicom.DicomUids.StorageCommitmentPushModel]);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var report = await association.CommitAsync(reports, [stored, missing], cancellationToken: timeout.Token);
+        report.Result.Committed.Should().Equal(stored);
+        report.Result.Failed.Should().ContainSingle().Which.SopInstanceUid.Should().Be(missing.SopInstanceUid);
+        await association.ReleaseAsync();
     }
 
     [Fact]
@@ -240,7 +271,7 @@ public class ServeTests
         partitions.Select(p => p.GetProperty("topic").GetString()).Distinct().Should().BeEquivalentTo([Topics.WebApiAccessQueue, Topics.TranscodeQueue]);
         partitions.Sum(p => p.GetProperty("endOffset").GetInt64()).Should().Be(10);
         var groups = stats.GetProperty("consumers").EnumerateArray().ToList();
-        groups.Select(g => g.GetProperty("group").GetString()).Should().Contain(["storage", "index", "stats-test"]);
+        groups.Select(g => g.GetProperty("group").GetString()).Should().Contain(["storage", "index", "warehouse", "stats-test"]);
         stats.GetProperty("totals").GetProperty("lag").GetInt64().Should().Be(groups.Sum(g => g.GetProperty("lag").GetInt64()));
         stats.GetProperty("totals").GetProperty("processedRecords").GetInt64().Should().Be(groups.Sum(g => g.GetProperty("processedRecords").GetInt64()));
         stats.GetProperty("eventLog").GetProperty("recordsAppended").GetInt64().Should().Be(10);
