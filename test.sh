@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests need (idempotently), builds, and runs every test against real peers:
-# DCMTK's tools, Debian's pydicom and its test corpus. Ends with one line "N passed, N failed, N skipped".
+# DCMTK's tools, Debian's pydicom and its test corpus, Orthanc. Ends with one line "N passed, N failed, N skipped".
 #   ./test.sh                 everything
 #   ./test.sh --filter EXPR   only tests matching a dotnet test filter (e.g. FullyQualifiedName~Corpus)
 set -euo pipefail
@@ -13,7 +13,7 @@ filter=""
 if [ "${1:-}" = "--filter" ]; then filter="${2:?--filter needs an expression}"; fi
 
 # ---- system packages ---------------------------------------------------------------------
-apt_packages=(dcmtk python3-pydicom)
+apt_packages=(dcmtk python3-pydicom python3-numpy orthanc)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -36,6 +36,12 @@ public sealed class DimseOptions
     public int Port { get; set; } = 11112;
     public string AeTitle { get; set; } = "YINGYUN";
     public int MaximumAssociations { get; set; } = 64;
+
+    /// <summary>Interface the DIMSE listener binds to: every interface by default (modalities and PACS call in).</summary>
+    public string Address { get; set; } = "0.0.0.0";
+
+    /// <summary>On shutdown, how long associations in progress may take to finish before they are aborted.</summary>
+    public int ShutdownTimeoutSeconds { get; set; } = 20;
 }
 
 public sealed class HttpOptions

@@ -31,19 +31,28 @@ public abstract class ArchiveConsumer
 
     protected abstract Task ProcessAsync(IReadOnlyList<EventRecord> batch, CancellationToken cancellationToken);
 
-    /// <summary>Runs until <paramref name="cancellationToken"/> is cancelled.</summary>
-    public async Task RunAsync(IEventLog log, ILogger logger, CancellationToken cancellationToken)
+    /// <summary>Runs until <paramref name="cancellationToken"/> is cancelled; a batch in hand is then abandoned
+    /// uncommitted (it comes again: at-least-once).</summary>
+    public Task RunAsync(IEventLog log, ILogger logger, CancellationToken cancellationToken) =>
+        RunAsync(log, logger, cancellationToken, cancellationToken);
+
+    /// <summary>Runs until <paramref name="stopping"/> is cancelled, then finishes the batch in hand (processed and
+    /// committed) and returns: a graceful stop leaves no work to redo. <paramref name="aborting"/> abandons even that
+    /// batch uncommitted, for when the time to stop has run out.</summary>
+    public async Task RunAsync(IEventLog log, ILogger logger, CancellationToken stopping, CancellationToken aborting)
     {
+        using var stopOrAbort = CancellationTokenSource.CreateLinkedTokenSource(stopping, aborting);
+        var halt = stopOrAbort.Token;
         await using var consumer = log.CreateConsumer(Group, Topics);
         var delay = TimeSpan.FromMilliseconds(100);
-        while (!cancellationToken.IsCancellationRequested)
+        while (!halt.IsCancellationRequested)
         {
             IReadOnlyList<EventRecord> batch;
             try
             {
-                batch = await consumer.ConsumeAsync(MaxBatch, cancellationToken).ConfigureAwait(false);
+                batch = await consumer.ConsumeAsync(MaxBatch, halt).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (halt.IsCancellationRequested)
             {
                 return;
             }
@@ -51,13 +60,13 @@ public abstract class ArchiveConsumer
             {
                 try
                 {
-                    await ProcessAsync(batch, cancellationToken).ConfigureAwait(false);
-                    await consumer.CommitProcessedAsync(batch, cancellationToken).ConfigureAwait(false);
+                    await ProcessAsync(batch, aborting).ConfigureAwait(false);
+                    await consumer.CommitProcessedAsync(batch, aborting).ConfigureAwait(false);
                     Interlocked.Add(ref _processed, batch.Count);
                     delay = TimeSpan.FromMilliseconds(100);
                     break;
                 }
-                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                catch (OperationCanceledException) when (aborting.IsCancellationRequested)
                 {
                     return;
                 }
@@ -65,7 +74,15 @@ public abstract class ArchiveConsumer
                 {
                     Interlocked.Increment(ref _failed);
                     logger.LogError(ex, "consumer {Group}: batch of {Count} from {First} failed; retrying in {Delay}", Group, batch.Count, batch[0].Position, delay);
-                    await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        await Task.Delay(delay, halt).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        // Stopping while a batch keeps failing: leave it uncommitted, it comes again after the restart.
+                        return;
+                    }
                     delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
                 }
             }

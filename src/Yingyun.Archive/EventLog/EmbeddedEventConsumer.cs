@@ -167,6 +167,14 @@ internal sealed class EmbeddedEventConsumer : IEventConsumer
         return ValueTask.CompletedTask;
     }
 
+    public long GetPosition(string topic, int partition)
+    {
+        ThrowIfDisposed();
+        var a = Array.Find(_assignments, x => x.Partition.Topic.Name == topic && x.Partition.Partition == partition)
+            ?? throw new ArgumentException($"This consumer does not read {topic}-{partition}.", nameof(topic));
+        return a.Position;
+    }
+
     public ValueTask SeekToTimeAsync(DateTimeOffset time, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();

@@ -71,6 +71,13 @@ public interface IEventConsumer : IAsyncDisposable
     ValueTask SeekAsync(string topic, int partition, long offset, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// This consumer's read position in one partition: the offset of the next record it will
+    /// deliver there (Kafka's <c>Position(TopicPartition)</c>). After a seek it is where the seek
+    /// landed, which is what a replay commits.
+    /// </summary>
+    long GetPosition(string topic, int partition);
+
+    /// <summary>
     /// Moves every partition of this consumer to the first record whose timestamp is at or after
     /// <paramref name="time"/> (Kafka's offsetsForTimes), or to the end where there is none.
     /// </summary>

@@ -74,7 +74,7 @@ public sealed class IndexQueryHandler : IQueryHandler, IMoveDestinationResolver
         // PS3.4 §C.4.2.2.1: a retrieve names the entities by their unique keys (a list of UIDs at the level).
         var unique = IndexAttributes.UniqueKey(level);
         if (string.IsNullOrWhiteSpace(identifier.GetSingleValueOrDefault(unique, "")))
-            throw new IndexQueryException($"a {request.Level} level retrieve needs {unique} {DicomDictionary.GetKeyword(unique)} (PS3.4 §C.4.2.2.1)");
+            throw new IndexQueryException($"{request.Level} retrieve needs {DicomDictionary.GetKeyword(unique)} {unique} (PS3.4 §C.4.2.2.1)");
         var query = new IndexQuery(level, [tenant.Id]);
         foreach (var item in identifier)
         {
@@ -120,6 +120,8 @@ public sealed class IndexQueryHandler : IQueryHandler, IMoveDestinationResolver
         _ => throw new IndexQueryException($"Query/Retrieve Level '{request.Level}' is not PATIENT, STUDY, SERIES or IMAGE (PS3.4 §C.6)"),
     };
 
+    private static string LevelName(IndexLevel level) => level == IndexLevel.Instance ? "IMAGE" : level.ToString().ToUpperInvariant();
+
     private static bool IsPatientRoot(string model) => model is DicomUids.PatientRootQueryRetrieveInformationModelFind
         or DicomUids.PatientRootQueryRetrieveInformationModelMove or DicomUids.PatientRootQueryRetrieveInformationModelGet;
 
@@ -133,8 +135,9 @@ public sealed class IndexQueryHandler : IQueryHandler, IMoveDestinationResolver
             var key = IndexAttributes.UniqueKey(above);
             string value = identifier.Contains(key) ? identifier.GetString(key) ?? "" : "";
             if (value.Length == 0 || value.AsSpan().IndexOfAny('*', '?') >= 0 || value.Contains('\\', StringComparison.Ordinal))
+                // The first 64 characters become the Error Comment (LO): the essentials first.
                 throw new IndexQueryException(
-                    $"a hierarchical {level} level query needs a single value of {key} {DicomDictionary.GetKeyword(key)} (PS3.4 §C.4.1.2.1); relational queries were not negotiated");
+                    $"{LevelName(level)} query needs one {DicomDictionary.GetKeyword(key)} {key} (hierarchical search, PS3.4 §C.4.1.2.1; relational queries were not negotiated)");
         }
     }
 

@@ -11,7 +11,7 @@ public sealed partial class SqliteIndexStore
         WHERE tenant_id = @t AND ((level = 'IMAGE' AND uid = @sop) OR (level = 'SERIES' AND uid = @series) OR (level = 'STUDY' AND uid = @study))
         """;
 
-    private const string InstanceFindSql = "SELECT version, series_key, study_key FROM instance WHERE tenant_id = @t AND sop_uid = @s";
+    private const string InstanceFindSql = "SELECT version, series_key, study_key, patient_key FROM instance WHERE tenant_id = @t AND sop_uid = @s";
 
     // Descriptive attributes follow the newest version applied (attributes_version); an older one changes nothing.
     private const string PatientUpsertSql = """
@@ -35,7 +35,7 @@ public sealed partial class SqliteIndexStore
             attributes_version)
         VALUES (@t, @uid, @patient, @date, @time, @time_n, @accession, @id, @description, @referring, @ra, @ri, @rp, @institution, @version)
         ON CONFLICT (tenant_id, study_uid) DO UPDATE SET
-            patient_key = excluded.patient_key, study_date = excluded.study_date, study_time = excluded.study_time,
+            study_date = excluded.study_date, study_time = excluded.study_time,
             study_time_n = excluded.study_time_n, accession_number = excluded.accession_number, study_id = excluded.study_id,
             study_description = excluded.study_description, referring_physician_name = excluded.referring_physician_name,
             referring_physician_name_a = excluded.referring_physician_name_a, referring_physician_name_i = excluded.referring_physician_name_i,
@@ -58,13 +58,14 @@ public sealed partial class SqliteIndexStore
     private const string SeriesKeySql = "SELECT series_key FROM series WHERE study_key = @study AND series_uid = @uid";
 
     private const string InstanceUpsertSql = """
-        INSERT INTO instance (tenant_id, sop_uid, series_key, study_key, sop_class_uid, instance_number, content_date, content_time,
+        INSERT INTO instance (tenant_id, sop_uid, series_key, study_key, patient_key, sop_class_uid, instance_number, content_date, content_time,
             content_time_n, rows, columns, bits_allocated, number_of_frames, modality, specific_character_set, transfer_syntax_uid, file_path,
             file_size, content_hash, version, trace_id, received_time)
-        VALUES (@t, @uid, @series, @study, @class, @number, @date, @time, @time_n, @rows, @columns, @bits, @frames, @modality, @charset, @ts,
+        VALUES (@t, @uid, @series, @study, @patient, @class, @number, @date, @time, @time_n, @rows, @columns, @bits, @frames, @modality, @charset, @ts,
             @path, @size, @hash, @version, @trace, @received)
         ON CONFLICT (tenant_id, sop_uid) DO UPDATE SET
-            series_key = excluded.series_key, study_key = excluded.study_key, sop_class_uid = excluded.sop_class_uid,
+            series_key = excluded.series_key, study_key = excluded.study_key, patient_key = excluded.patient_key,
+            sop_class_uid = excluded.sop_class_uid,
             instance_number = excluded.instance_number, content_date = excluded.content_date, content_time = excluded.content_time,
             content_time_n = excluded.content_time_n, rows = excluded.rows, columns = excluded.columns, bits_allocated = excluded.bits_allocated,
             number_of_frames = excluded.number_of_frames, modality = excluded.modality, specific_character_set = excluded.specific_character_set,
@@ -84,6 +85,7 @@ public sealed partial class SqliteIndexStore
 
     private const string StudyAggregateSql = """
         UPDATE study SET
+            patient_key = coalesce((SELECT patient_key FROM instance WHERE study_key = @k ORDER BY version DESC, sop_uid LIMIT 1), patient_key),
             number_of_series = (SELECT count(*) FROM series WHERE study_key = @k AND number_of_instances > 0),
             number_of_instances = (SELECT count(*) FROM instance WHERE study_key = @k),
             modalities_in_study = (SELECT group_concat(modality, '\' ORDER BY modality)
@@ -91,6 +93,8 @@ public sealed partial class SqliteIndexStore
         WHERE study_key = @k
         RETURNING patient_key
         """;
+
+    private const string StudyPatientSql = "SELECT patient_key FROM study WHERE study_key = @k";
 
     private const string PatientAggregateSql = """
         UPDATE patient SET
@@ -122,7 +126,7 @@ public sealed partial class SqliteIndexStore
                 .ExecuteScalar() is long deletedAt && deletedAt >= e.Version)
             return;
 
-        long? previousSeries = null, previousStudy = null;
+        long? previousSeries = null, previousStudy = null, previousPatient = null;
         using (var reader = w.Command(InstanceFindSql, "@t", "@s").With(tx, e.TenantId, e.SopUid).ExecuteReader())
         {
             if (reader.Read())
@@ -130,6 +134,7 @@ public sealed partial class SqliteIndexStore
                 if (reader.GetInt64(0) > e.Version) return;
                 previousSeries = reader.GetInt64(1);
                 previousStudy = reader.GetInt64(2);
+                previousPatient = reader.GetInt64(3);
             }
         }
 
@@ -140,8 +145,6 @@ public sealed partial class SqliteIndexStore
         long patientKey = (long)w.Command(PatientKeySql, "@t", "@id").With(tx, e.TenantId, e.PatientId).ExecuteScalar()!;
         touched.Patients.Add(patientKey);
 
-        using (var reader = w.Command(StudyFindSql, "@t", "@uid").With(tx, e.TenantId, e.StudyUid).ExecuteReader())
-            if (reader.Read()) touched.Patients.Add(reader.GetInt64(1));
         var (ra, ri, rp) = IndexMatching.NameGroups(e.ReferringPhysicianName);
         w.Command(StudyUpsertSql, "@t", "@uid", "@patient", "@date", "@time", "@time_n", "@accession", "@id", "@description", "@referring", "@ra",
             "@ri", "@rp", "@institution", "@version").With(tx,
@@ -153,7 +156,6 @@ public sealed partial class SqliteIndexStore
         {
             reader.Read();
             studyKey = reader.GetInt64(0);
-            touched.Patients.Add(reader.GetInt64(1));
         }
         touched.Studies.Add(studyKey);
 
@@ -164,9 +166,9 @@ public sealed partial class SqliteIndexStore
         long seriesKey = (long)w.Command(SeriesKeySql, "@study", "@uid").With(tx, studyKey, e.SeriesUid).ExecuteScalar()!;
         touched.Series.Add(seriesKey);
 
-        w.Command(InstanceUpsertSql, "@t", "@uid", "@series", "@study", "@class", "@number", "@date", "@time", "@time_n", "@rows", "@columns", "@bits",
+        w.Command(InstanceUpsertSql, "@t", "@uid", "@series", "@study", "@patient", "@class", "@number", "@date", "@time", "@time_n", "@rows", "@columns", "@bits",
             "@frames", "@modality", "@charset", "@ts", "@path", "@size", "@hash", "@version", "@trace", "@received").With(tx,
-            e.TenantId, e.SopUid, seriesKey, studyKey, e.SopClassUid, e.InstanceNumber, DateOrText(e.ContentDate), Empty(e.ContentTime),
+            e.TenantId, e.SopUid, seriesKey, studyKey, patientKey, e.SopClassUid, e.InstanceNumber, DateOrText(e.ContentDate), Empty(e.ContentTime),
             IndexMatching.NormalizeTime(e.ContentTime), e.Rows, e.Columns, e.BitsAllocated, e.NumberOfFrames, Empty(e.Modality),
             Empty(e.SpecificCharacterSet), e.TransferSyntaxUid, e.FilePath, e.FileSize, e.ContentHash, e.Version, e.TraceId,
             FormatTime(e.ReceivedTime)).ExecuteNonQuery();
@@ -174,6 +176,7 @@ public sealed partial class SqliteIndexStore
         // An instance that changed series or study (ingest calls that a conflict, but the index stays exact anyway).
         if (previousSeries is { } s && s != seriesKey) touched.Series.Add(s);
         if (previousStudy is { } st && st != studyKey) touched.Studies.Add(st);
+        if (previousPatient is { } p && p != patientKey) touched.Patients.Add(p);
     }
 
     /// <summary>Recomputes the counts and modalities of every touched series, then study, then patient, and removes
@@ -187,13 +190,17 @@ public sealed partial class SqliteIndexStore
         }
         foreach (long study in touched.Studies)
         {
+            if (w.Command(StudyPatientSql, "@k").With(tx, study).ExecuteScalar() is long before) touched.Patients.Add(before);
             if (w.Command(StudyAggregateSql, "@k").With(tx, study).ExecuteScalar() is long patient) touched.Patients.Add(patient);
             w.Command("DELETE FROM study WHERE study_key = @k AND number_of_instances = 0", "@k").With(tx, study).ExecuteNonQuery();
         }
         foreach (long patient in touched.Patients)
         {
             w.Command(PatientAggregateSql, "@k").With(tx, patient).ExecuteNonQuery();
-            w.Command("DELETE FROM patient WHERE patient_key = @k AND number_of_studies = 0", "@k").With(tx, patient).ExecuteNonQuery();
+            // A patient stays while an instance version names it, even if the study it is in now belongs to another
+            // patient (a study's patient is that of its newest instance): a delete may hand the study back.
+            w.Command("DELETE FROM patient WHERE patient_key = @k AND number_of_studies = 0 AND NOT EXISTS (SELECT 1 FROM instance WHERE patient_key = @k)", "@k")
+                .With(tx, patient).ExecuteNonQuery();
         }
     }
 
@@ -204,20 +211,20 @@ public sealed partial class SqliteIndexStore
     /// bring it back while a newer re-send does. Aggregates stay exact. True if a row was removed.</summary>
     public Task<bool> DeleteInstanceAsync(string tenantId, string sopInstanceUid, long version, CancellationToken cancellationToken = default) =>
         DeleteAsync(tenantId, "IMAGE", sopInstanceUid, version,
-            "SELECT instance_key, series_key, study_key FROM instance WHERE tenant_id = @t AND sop_uid = @uid AND version <= @v", cancellationToken);
+            "SELECT instance_key, series_key, study_key, patient_key FROM instance WHERE tenant_id = @t AND sop_uid = @uid AND version <= @v", cancellationToken);
 
     /// <summary>Removes the instances of a series (as <see cref="DeleteInstanceAsync"/>). The series is named by its
     /// UID within the tenant.</summary>
     public Task<bool> DeleteSeriesAsync(string tenantId, string seriesInstanceUid, long version, CancellationToken cancellationToken = default) =>
         DeleteAsync(tenantId, "SERIES", seriesInstanceUid, version, """
-            SELECT i.instance_key, i.series_key, i.study_key FROM series se JOIN instance i ON i.series_key = se.series_key
+            SELECT i.instance_key, i.series_key, i.study_key, i.patient_key FROM series se JOIN instance i ON i.series_key = se.series_key
             WHERE se.tenant_id = @t AND se.series_uid = @uid AND i.version <= @v
             """, cancellationToken);
 
     /// <summary>Removes the instances of a study (as <see cref="DeleteInstanceAsync"/>).</summary>
     public Task<bool> DeleteStudyAsync(string tenantId, string studyInstanceUid, long version, CancellationToken cancellationToken = default) =>
         DeleteAsync(tenantId, "STUDY", studyInstanceUid, version, """
-            SELECT i.instance_key, i.series_key, i.study_key FROM study st JOIN instance i ON i.study_key = st.study_key
+            SELECT i.instance_key, i.series_key, i.study_key, i.patient_key FROM study st JOIN instance i ON i.study_key = st.study_key
             WHERE st.tenant_id = @t AND st.study_uid = @uid AND i.version <= @v
             """, cancellationToken);
 
@@ -238,6 +245,7 @@ public sealed partial class SqliteIndexStore
                     doomed.Add(reader.GetInt64(0));
                     touched.Series.Add(reader.GetInt64(1));
                     touched.Studies.Add(reader.GetInt64(2));
+                    touched.Patients.Add(reader.GetInt64(3));
                 }
             }
             foreach (long key in doomed) w.Command("DELETE FROM instance WHERE instance_key = @k", "@k").With(tx, key).ExecuteNonQuery();

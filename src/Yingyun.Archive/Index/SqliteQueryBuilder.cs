@@ -88,6 +88,8 @@ internal sealed class SqliteQueryBuilder
         sql.Append(" WHERE ");
         if (query.TenantIds.Count == 1) sql.Append(b).Append(".tenant_id = ").Append(Parameter(query.TenantIds[0]));
         else sql.Append(b).Append(".tenant_id IN (").AppendJoin(", ", query.TenantIds.Select(Parameter)).Append(')');
+        // A patient whose only instances sit in a study that now belongs to another patient has no study of its own.
+        if (_base == IndexLevel.Patient) sql.Append(" AND p.number_of_studies > 0");
         foreach (var (condition, level) in conditions)
         {
             sql.Append(" AND ");

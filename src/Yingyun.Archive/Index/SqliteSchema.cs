@@ -41,7 +41,8 @@ internal static class SqliteSchema
         CREATE INDEX api_key_tenant ON api_key (tenant_id);
 
         -- Patient/study/series attributes are those of the newest instance version applied (attributes_version);
-        -- the counts and the modalities are recomputed from the instance rows whenever a batch touches them.
+        -- the counts, the modalities and a study's patient are recomputed from the instance rows whenever a batch
+        -- touches them.
         CREATE TABLE patient (
             patient_key          INTEGER PRIMARY KEY,
             tenant_id            TEXT NOT NULL,
@@ -67,7 +68,7 @@ internal static class SqliteSchema
             study_key                  INTEGER PRIMARY KEY,
             tenant_id                  TEXT NOT NULL,
             study_uid                  TEXT NOT NULL,
-            patient_key                INTEGER NOT NULL,
+            patient_key                INTEGER NOT NULL,   -- the patient of its newest current instance
             study_date                 TEXT,
             study_time                 TEXT,
             study_time_n               TEXT,   -- HHMMSS.FFFFFF
@@ -117,6 +118,7 @@ internal static class SqliteSchema
             sop_uid                TEXT NOT NULL,
             series_key             INTEGER NOT NULL,
             study_key              INTEGER NOT NULL,
+            patient_key            INTEGER NOT NULL,   -- this version's patient; the study's is its newest instance's
             sop_class_uid          TEXT NOT NULL,
             instance_number        INTEGER,
             content_date           TEXT,
@@ -138,7 +140,9 @@ internal static class SqliteSchema
             UNIQUE (tenant_id, sop_uid)
         );
         CREATE INDEX instance_series ON instance (series_key, instance_number);
-        CREATE INDEX instance_study ON instance (study_key);
+        CREATE INDEX instance_series_version ON instance (series_key, version);
+        CREATE INDEX instance_study ON instance (study_key, version);
+        CREATE INDEX instance_patient ON instance (patient_key);
         CREATE INDEX instance_sop_class ON instance (tenant_id, sop_class_uid);
 
         -- Deletions (level IMAGE/SERIES/STUDY): an instance version at or below a tombstone's version is not

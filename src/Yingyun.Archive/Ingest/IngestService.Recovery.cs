@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.IO.Hashing;
 using Microsoft.Extensions.Logging;
 using Yingyun.Dicom;
 using Yingyun.Dimse;
@@ -63,37 +61,33 @@ public sealed partial class IngestService
 
     private readonly record struct CheckedFile(InstanceHeader? Header, string? TransferSyntax, string? SourceAe, string? Hash, long Size, string? Problem = null);
 
-    /// <summary>Reads the whole file: a receipt cut short by the crash does not parse to its end.</summary>
+    /// <summary>Reads the whole data set through the same capture as a live receipt: a receipt cut short by the crash
+    /// does not arrive whole.</summary>
     private static async Task<CheckedFile> CheckCompleteAsync(string path, CancellationToken cancellationToken)
     {
-        DicomFile file;
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        Part10Header part10;
+        DicomFile meta;
         try
         {
-            file = await DicomReader.OpenAsync(path, new DicomReaderOptions(), cancellationToken).ConfigureAwait(false);
+            part10 = await Part10Header.ReadAsync(stream, path, cancellationToken).ConfigureAwait(false);
+            // The File Meta Information alone (PS3.10 §7.1), for the calling AE ingest wrote into (0002,0016).
+            var metaBytes = new byte[part10.DataSetOffset];
+            stream.Position = 0;
+            await stream.ReadExactlyAsync(metaBytes, cancellationToken).ConfigureAwait(false);
+            meta = DicomReader.Read(metaBytes);
         }
         catch (DicomReadException ex)
         {
             return new CheckedFile(null, null, null, null, 0, $"incomplete or damaged: {ex.Message}");
         }
-        if (file.Problems.Find(p => p.IsFatal) is { } fatal)
-            return new CheckedFile(null, null, null, null, 0, $"incomplete or damaged: {fatal}");
-
-        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
-        var part10 = await Part10Header.ReadAsync(stream, path, cancellationToken).ConfigureAwait(false);
         stream.Position = part10.DataSetOffset;
-        var hasher = new XxHash128();
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(256 * 1024);
-        try
-        {
-            int n;
-            while ((n = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0) hasher.Append(buffer.AsSpan(0, n));
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-        string? sourceAe = file.FileMetaInformation.TryGetString(DicomTags.SourceApplicationEntityTitle, out var ae) ? ae : null;
-        return new CheckedFile(InstanceHeader.From(file.Dataset), part10.TransferSyntax.Uid, sourceAe, Convert.ToHexStringLower(hasher.GetCurrentHash()), stream.Length);
+        var options = new DicomHeaderCaptureOptions { BulkDataSource = new FileBulkDataSource(path), BulkDataSourceOffset = part10.DataSetOffset };
+        var capture = await DicomHeaderCapture.CaptureAsync(stream, Stream.Null, part10.TransferSyntax, options, cancellationToken).ConfigureAwait(false);
+        if (capture.FirstFatalProblem is { } fatal)
+            return new CheckedFile(null, null, null, null, 0, $"incomplete or damaged: {fatal}");
+        string? sourceAe = meta.FileMetaInformation.TryGetString(DicomTags.SourceApplicationEntityTitle, out var ae) ? ae : null;
+        return new CheckedFile(InstanceHeader.From(capture.Header), part10.TransferSyntax.Uid, sourceAe, capture.HashHex, stream.Length);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "recovery: removed {File} from .incoming ({Reason}); it was never acknowledged")]

@@ -1,6 +1,4 @@
-using System.Buffers;
 using System.Globalization;
-using System.IO.Hashing;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using Yingyun.Archive.Blobs;
@@ -24,8 +22,6 @@ public sealed record IngestResult(string Outcome, string TraceId, DimseStatus St
 /// STOW-RS. The order and the crash recovery are described in src/Yingyun.Archive/README.md ("Ingest order").</summary>
 public sealed partial class IngestService : IStoreHandler
 {
-    private const int CopyBufferSize = 256 * 1024;
-
     private readonly YingyunOptions _options;
     private readonly IEventLog _log;
     private readonly IInstanceRegistry _registry;
@@ -83,11 +79,11 @@ public sealed partial class IngestService : IStoreHandler
         string trace = Guid.CreateVersion7().ToString();
         long version = NextVersion();
         string incoming = Path.Combine(Blobs.Incoming, IncomingName(trace, version, source));
-        string hash;
+        DicomHeaderCaptureResult capture;
         long size;
         try
         {
-            (hash, size) = await ReceiveAsync(incoming, sopClassUid, sopInstanceUid, transferSyntax, source.SourceAe, dataSet, cancellationToken).ConfigureAwait(false);
+            (capture, size) = await ReceiveAsync(incoming, sopClassUid, sopInstanceUid, transferSyntax, source.SourceAe, dataSet, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -95,23 +91,14 @@ public sealed partial class IngestService : IStoreHandler
             throw;
         }
 
-        InstanceHeader header;
-        try
-        {
-            var file = await DicomReader.OpenAsync(incoming, new DicomReaderOptions { StopBeforeTag = DicomTag.PixelDataTag }, cancellationToken).ConfigureAwait(false);
-            if (file.Problems.Find(p => p.IsFatal) is { } fatal)
-                return Refuse(incoming, trace, DimseStatus.CannotUnderstand, $"data set does not parse: {fatal}");
-            header = InstanceHeader.From(file.Dataset);
-        }
-        catch (DicomReadException ex)
-        {
-            // PS3.4 §B.2.3: C000–CFFF "cannot understand".
-            return Refuse(incoming, trace, DimseStatus.CannotUnderstand, $"data set does not parse: {ex.Message}");
-        }
+        // PS3.4 §B.2.3: C000–CFFF "cannot understand" for a data set that does not parse or did not arrive whole.
+        if (capture.FirstFatalProblem is { } fatal)
+            return Refuse(incoming, trace, DimseStatus.CannotUnderstand, $"data set does not parse: {fatal}");
+        var header = InstanceHeader.From(capture.Header);
         if (header.Refusal(sopClassUid, sopInstanceUid) is { } refusal)
             return Refuse(incoming, trace, DimseStatus.DataSetDoesNotMatchSopClass, refusal);
 
-        return await FileAsync(source, incoming, trace, version, header, transferSyntax.Uid, hash, size, recovering: false, cancellationToken).ConfigureAwait(false);
+        return await FileAsync(source, incoming, trace, version, header, transferSyntax.Uid, capture.HashHex, size, recovering: false, cancellationToken).ConfigureAwait(false);
     }
 
     private IngestResult Refuse(string incoming, string trace, DimseStatus status, string comment)
@@ -122,49 +109,19 @@ public sealed partial class IngestService : IStoreHandler
         return new IngestResult("refused", trace, status, comment, null);
     }
 
-    /// <summary>Streams the File Meta Information and the data set into <paramref name="path"/>, hashing the data set
-    /// bytes on the way, then fsyncs the file.</summary>
-    private static async Task<(string Hash, long Size)> ReceiveAsync(string path, string sopClassUid, string sopInstanceUid,
+    /// <summary>Streams the File Meta Information and the data set into <paramref name="path"/>, parsing the header
+    /// and hashing the data set bytes on the way (one pass, memory bounded whatever the size), then fsyncs the file.</summary>
+    private static async Task<(DicomHeaderCaptureResult Capture, long Size)> ReceiveAsync(string path, string sopClassUid, string sopInstanceUid,
         DicomTransferSyntax transferSyntax, string? sourceAe, Stream dataSet, CancellationToken cancellationToken)
     {
-        var hasher = new XxHash128();
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
-        try
-        {
-            await using var file = new FileStream(path, new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                Share = FileShare.Read,
-                BufferSize = 0,
-                Options = FileOptions.Asynchronous,
-            });
-            byte[] meta = Part10Header.BuildFileMetaInformation(sopClassUid, sopInstanceUid, transferSyntax.Uid, sourceAe);
-            await file.WriteAsync(meta, cancellationToken).ConfigureAwait(false);
-            while (true)
-            {
-                // Fill the buffer before writing: PDVs are small (16–64 KiB), large writes are cheaper.
-                int filled = 0;
-                while (filled < buffer.Length)
-                {
-                    int n = await dataSet.ReadAsync(buffer.AsMemory(filled), cancellationToken).ConfigureAwait(false);
-                    if (n == 0) break;
-                    filled += n;
-                }
-                if (filled == 0) break;
-                hasher.Append(buffer.AsSpan(0, filled));
-                await file.WriteAsync(buffer.AsMemory(0, filled), cancellationToken).ConfigureAwait(false);
-                if (filled < buffer.Length) break;
-            }
-            long size = file.Length;
-            // fsync: the data must be on disk before anything refers to it.
-            RandomAccess.FlushToDisk(file.SafeFileHandle);
-            return (Convert.ToHexStringLower(hasher.GetCurrentHash()), size);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        using var file = FileHandleWriteStream.CreateNew(path);
+        byte[] meta = Part10Header.BuildFileMetaInformation(sopClassUid, sopInstanceUid, transferSyntax.Uid, sourceAe);
+        file.Write(meta);
+        var options = new DicomHeaderCaptureOptions { BulkDataSource = new FileBulkDataSource(path), BulkDataSourceOffset = meta.Length };
+        var capture = await DicomHeaderCapture.CaptureAsync(dataSet, file, transferSyntax, options, cancellationToken).ConfigureAwait(false);
+        // fsync: the data must be on disk before anything refers to it.
+        file.FlushToDisk();
+        return (capture, file.BytesWritten);
     }
 
     private long NextVersion()

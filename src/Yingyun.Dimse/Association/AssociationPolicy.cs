@@ -128,8 +128,9 @@ public class AssociationPolicy : IAssociationNegotiator
     public IAssociationAuthorizer? Authorizer { get; set; }
 
     /// <summary>Whether the requestor may take the SCP role for a SOP class (PS3.7 §D.3.3.4): needed by C-GET, whose
-    /// C-STORE sub-operations we send back. Default: storage SOP classes.</summary>
-    public Func<string, bool> AllowRequestorScpRole { get; set; } = static sopClass => IsStorage(sopClass);
+    /// C-STORE sub-operations we send back, and by a Storage Commitment SCP that opens an association to send us its
+    /// N-EVENT-REPORT (PS3.4 §J.3.3.1.3). Default: storage SOP classes and the Storage Commitment Push Model.</summary>
+    public Func<string, bool> AllowRequestorScpRole { get; set; } = static sopClass => IsStorage(sopClass) || sopClass == DicomUids.StorageCommitmentPushModel;
 
     /// <summary>Verification, every storage SOP class of the PS3.6 registry, Patient and Study Root
     /// Query/Retrieve FIND/MOVE/GET, and Storage Commitment Push Model.</summary>
@@ -183,9 +184,13 @@ public class AssociationPolicy : IAssociationNegotiator
         }
 
         // PS3.7 §D.3.3.4: answer each proposed role selection for a SOP class we accepted; a role is granted only if
-        // proposed. The SCU role is the default and always fine.
+        // proposed. The SCU role is the default and always fine. The requestor may send one item per SOP class: a
+        // repeated one gets no second answer (the first is the one the association applies), so that repeats cannot
+        // grow the A-ASSOCIATE-AC's user information item past its 16-bit length (PS3.8 §9.3.3.3).
+        var answered = new HashSet<string>(StringComparer.Ordinal);
         foreach (var role in rq.UserInformation.RoleSelections)
         {
+            if (!answered.Add(role.SopClassUid)) continue;
             bool accepted = rq.PresentationContexts.Exists(pc => pc.AbstractSyntax == role.SopClassUid
                 && ac.PresentationContexts.Exists(a => a.Id == pc.Id && a.Result == PresentationContextResult.Acceptance));
             if (!accepted) continue;

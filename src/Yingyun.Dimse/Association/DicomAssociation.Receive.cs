@@ -180,8 +180,10 @@ public sealed partial class DicomAssociation
                     _pduRemaining = length;
                     return PduOutcome.PData;
                 case UpperLayerAction.AA6:
-                    await SkipAsync(length).ConfigureAwait(false);
-                    return PduOutcome.Continue;
+                    // Sta13 ignores the PDU. A peer that closes inside its body has simply closed (Evt17, AR-5).
+                    if (await SkipAsync(length).ConfigureAwait(false)) return PduOutcome.Continue;
+                    OnTransportClosed();
+                    return PduOutcome.Ended;
                 default:
                     return await UnexpectedPduAsync(action, type).ConfigureAwait(false);
             }
@@ -254,6 +256,11 @@ public sealed partial class DicomAssociation
                 // A-RELEASE indication. In the middle of a message the DIMSE user cannot agree: abort (Evt15 in Sta8).
                 if (_messageInProgress)
                     throw await DimseViolationAsync("A-RELEASE-RQ in the middle of a message").ConfigureAwait(false);
+                // The requestor sends no P-DATA after its A-RELEASE-RQ (PS3.8 Sta7 has no Evt9): requests we sent it
+                // will never be answered, so their callers learn it now rather than holding the release up.
+                // A full fence between the flag and the scan of pending requests (SendRequestAsync registers, then checks).
+                Interlocked.Exchange(ref _peerRequestedRelease, 1);
+                FailPending(new DicomAssociationException("the peer requested release before responding"));
                 // Operations still running may send their last responses (AR-7) before we answer (PS3.8 Sta8).
                 await WaitForOperationsAsync().ConfigureAwait(false);
                 if (Fire(UpperLayerEvent.Evt14) == UpperLayerAction.AR4) await SendReleaseResponseAsync().ConfigureAwait(false);
@@ -382,15 +389,24 @@ public sealed partial class DicomAssociation
         return true;
     }
 
-    private async ValueTask SkipAsync(long count)
+    /// <summary>Discards <paramref name="count"/> bytes; false if the connection ends or fails first.</summary>
+    private async ValueTask<bool> SkipAsync(long count)
     {
-        while (count > 0)
+        try
         {
-            var result = await _input.ReadAsync().ConfigureAwait(false);
-            long n = Math.Min(result.Buffer.Length, count);
-            _input.AdvanceTo(result.Buffer.GetPosition(n));
-            count -= n;
-            if (count > 0 && result.IsCompleted) throw new EndOfStreamException("the connection closed inside a PDU");
+            while (count > 0)
+            {
+                var result = await _input.ReadAsync().ConfigureAwait(false);
+                long n = Math.Min(result.Buffer.Length, count);
+                _input.AdvanceTo(result.Buffer.GetPosition(n));
+                count -= n;
+                if (count > 0 && result.IsCompleted) return false;
+            }
+            return true;
+        }
+        catch (Exception ex) when (IsTransportError(ex))
+        {
+            return false;
         }
     }
 
@@ -588,7 +604,15 @@ public sealed partial class DicomAssociation
         var dataSet = new DimseDataStream(this);
         try
         {
-            await DeliverAsync(pc, command, dataSet).ConfigureAwait(false);
+            try
+            {
+                await DeliverAsync(pc, command, dataSet).ConfigureAwait(false);
+            }
+            catch (DicomAssociationException) when (Volatile.Read(ref _transportClosed) == 0 && !_draining)
+            {
+                // The connection is fine but the response could not go out: we had asked to release (Sta7 allows a
+                // P-DATA indication, not a request). The message is still read to its end, below.
+            }
             // Whatever the handler left unread is read and dropped, so the next message starts in step.
             await dataSet.CopyToAsync(Stream.Null).ConfigureAwait(false);
         }
@@ -621,6 +645,8 @@ public sealed partial class DicomAssociation
             }
             return;
         }
+        var served = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _requestInProgress, served.Task);
         try
         {
             await _processor.ProcessAsync(new DimseRequestContext(this, pc, command, dataSet), _lifetime.Token).ConfigureAwait(false);
@@ -637,6 +663,10 @@ public sealed partial class DicomAssociation
         {
             // The processor answers every request itself; one that throws is a bug, not the peer's fault.
             Log.HandlerFailed(_logger, Name, command.ToString(), ex);
+        }
+        finally
+        {
+            served.TrySetResult();
         }
     }
 

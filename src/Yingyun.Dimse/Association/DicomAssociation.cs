@@ -115,6 +115,11 @@ public sealed partial class DicomAssociation : IAsyncDisposable
     /// keeps the SCU role, as acceptor only when the requestor took the SCP role (PS3.7 §D.3.3.4).</summary>
     public bool CanInvoke(PresentationContext pc) => pc.IsAccepted && (IsRequestor ? pc.RequestorIsScu : pc.RequestorIsScp);
 
+    /// <summary>Whether we hold the SCP role of <paramref name="pc"/>'s SOP class: as acceptor unless the requestor gave
+    /// up the SCU role, as requestor only when it took the SCP role (PS3.7 §D.3.3.4). The SCP is the one that sends the
+    /// notifications of its SOP class: the N-EVENT-REPORT of Storage Commitment (PS3.4 §J.3.3).</summary>
+    public bool IsScpFor(PresentationContext pc) => pc.IsAccepted && (IsRequestor ? pc.RequestorIsScp : pc.RequestorIsScu);
+
     /// <summary>The first accepted context for <paramref name="abstractSyntax"/> on which we may send requests (see
     /// <see cref="CanInvoke"/>), preferring <paramref name="transferSyntax"/> when several were accepted.</summary>
     public PresentationContext? FindPresentationContext(string abstractSyntax, string? transferSyntax = null)
@@ -258,6 +263,10 @@ public sealed partial class DicomAssociation : IAsyncDisposable
     /// (or a release collision, PS3.8 §9.2 Sta9–Sta12) and the close of the connection.</summary>
     public async Task ReleaseAsync(CancellationToken cancellationToken = default)
     {
+        // Once the A-RELEASE-RQ is out we may send no P-DATA (PS3.8 Sta7 has no Evt9): a response still being written
+        // to a request the peer sent us (an N-EVENT-REPORT on this association, say) goes first.
+        await Volatile.Read(ref _requestInProgress).WaitAsync(cancellationToken).ConfigureAwait(false);
+        await WaitForOperationsAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         var action = Fire(UpperLayerEvent.Evt11);
         if (action != UpperLayerAction.AR1)
         {
@@ -304,6 +313,8 @@ public sealed partial class DicomAssociation : IAsyncDisposable
     }
 
     private int _endedSignalled;
+    private int _peerRequestedRelease;
+    private Task _requestInProgress = Task.CompletedTask;
     private Action<DicomAssociation>? _ended;
 
     /// <summary>Closes the connection (the "close transport connection" of AE-4, AR-3, AA-2–AA-5, AR-5) and
@@ -498,6 +509,9 @@ public sealed partial class DicomAssociation : IAsyncDisposable
         {
             if (Volatile.Read(ref _transportClosed) != 0)
                 throw new DicomAssociationAbortedException(_abort, $"the association has ended ({_endReason})");
+            // Checked after the request is registered: the receive loop sets the flag before failing what is registered.
+            if (Volatile.Read(ref _peerRequestedRelease) != 0)
+                throw new DicomAssociationException("the peer has requested release: it can send no more responses (PS3.8 Sta7)");
             await SendMessageAsync(presentationContextId, request, dataSet, cancellationToken).ConfigureAwait(false);
             Interlocked.Increment(ref _operationsInProgress);
             try
@@ -592,6 +606,25 @@ public sealed partial class DicomAssociation : IAsyncDisposable
 
     private readonly List<Task> _operations = [];
 
+    /// <summary>Runs <paramref name="operation"/> counted as in progress (no idle abort; a release from the peer waits
+    /// for it before answering), bound to the association's lifetime; for work this side starts on its own, such
+    /// as an N-EVENT-REPORT sent on the association of the N-ACTION.</summary>
+    internal async Task<T> RunOperationAsync<T>(Func<CancellationToken, Task<T>> operation)
+    {
+        Interlocked.Increment(ref _operationsInProgress);
+        try
+        {
+            var task = operation(_lifetime.Token);
+            lock (_operations) _operations.Add(task);
+            return await task.ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _operationsInProgress);
+            Touch();
+        }
+    }
+
     private async Task WaitForOperationsAsync()
     {
         Task[] running;
@@ -600,7 +633,8 @@ public sealed partial class DicomAssociation : IAsyncDisposable
             _operations.RemoveAll(t => t.IsCompleted);
             running = [.. _operations];
         }
-        if (running.Length > 0) await Task.WhenAll(running).ConfigureAwait(false);
+        // An operation's failure is its own caller's business (see RunOperationAsync); here only its end matters.
+        if (running.Length > 0) await Task.WhenAll(running).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
     private sealed class PendingRequest(ushort messageId)

@@ -38,6 +38,24 @@ internal static partial class Log
     [LoggerMessage(11, LogLevel.Debug, "{Association}: response for unknown message ID {MessageId} ignored")]
     public static partial void UnknownResponse(ILogger logger, string association, ushort messageId);
 
+    [LoggerMessage(12, LogLevel.Information, "{Association}: storage commitment requested, transaction {TransactionUid}, {Count} instances")]
+    public static partial void CommitmentRequested(ILogger logger, string association, string transactionUid, int count);
+
+    [LoggerMessage(13, LogLevel.Information, "{Association}: storage commitment report for {TransactionUid} (event type {EventTypeId}) sent on {Path}")]
+    public static partial void ReportSent(ILogger logger, string association, string transactionUid, ushort eventTypeId, string path);
+
+    [LoggerMessage(14, LogLevel.Warning, "{Association}: storage commitment report for {TransactionUid} answered with {Status}")]
+    public static partial void ReportRefused(ILogger logger, string association, string transactionUid, DimseStatus status);
+
+    [LoggerMessage(15, LogLevel.Information, "{Association}: storage commitment report for {TransactionUid} not sent: {Reason}")]
+    public static partial void ReportAttemptFailed(ILogger logger, string association, string transactionUid, string reason);
+
+    [LoggerMessage(16, LogLevel.Error, "{Association}: storage commitment report for {TransactionUid} could not be delivered: {Reason}")]
+    public static partial void ReportNotDelivered(ILogger logger, string association, string transactionUid, string reason);
+
+    [LoggerMessage(17, LogLevel.Information, "{Association}: storage commitment report for {TransactionUid} received (event type {EventTypeId}), answered {Status}")]
+    public static partial void ReportReceived(ILogger logger, string association, string transactionUid, ushort eventTypeId, DimseStatus status);
+
     [LoggerMessage(20, LogLevel.Information, "DICOM server listening on {EndPoint} as {AeTitle}")]
     public static partial void Listening(ILogger logger, System.Net.EndPoint endPoint, string aeTitle);
 

@@ -66,7 +66,17 @@ public readonly record struct DimseStatus(ushort Code)
     public static readonly DimseStatus NoSuchSopInstance = new(0x0112);
     public static readonly DimseStatus NoSuchSopClass = new(0x0118);
     public static readonly DimseStatus ClassInstanceConflict = new(0x0119);
+    /// <summary>N-EVENT-REPORT: no such event type (PS3.7 §10.1.1.1.8).</summary>
+    public static readonly DimseStatus NoSuchEventType = new(0x0113);
+    /// <summary>N-ACTION, N-EVENT-REPORT: no such argument (PS3.7 §10.1.1.1.8, §10.1.4.1.10).</summary>
+    public static readonly DimseStatus NoSuchArgument = new(0x0114);
+    /// <summary>N-ACTION, N-EVENT-REPORT: invalid argument value (PS3.7 §10.1.1.1.8, §10.1.4.1.10).</summary>
+    public static readonly DimseStatus InvalidArgumentValue = new(0x0115);
+    /// <summary>N-ACTION: no such action (PS3.7 §10.1.4.1.10).</summary>
+    public static readonly DimseStatus NoSuchAction = new(0x0123);
     public static readonly DimseStatus MistypedArgument = new(0x0212);
+    /// <summary>N-services: resource limitation (PS3.7 Annex C).</summary>
+    public static readonly DimseStatus ResourceLimitation = new(0x0213);
     public static readonly DimseStatus SopClassNotSupported = new(0x0122);
     public static readonly DimseStatus UnrecognizedOperation = new(0x0211);
     public static readonly DimseStatus NotAuthorized = new(0x0124);
@@ -98,4 +108,16 @@ public readonly record struct DimseStatus(ushort Code)
     public bool IsSuccessOrWarning => Category is DimseStatusCategory.Success or DimseStatusCategory.Warning;
 
     public override string ToString() => $"{Code:X4}H ({Category})";
+}
+
+/// <summary>The peer answered a request with a failure status where the operation cannot go on without success
+/// (an N-ACTION that was refused, say).</summary>
+public sealed class DimseStatusException : Exception
+{
+    public DimseStatusException(DimseStatus status, string message) : base(message) => Status = status;
+    public DimseStatusException() { }
+    public DimseStatusException(string message) : base(message) { }
+    public DimseStatusException(string message, Exception inner) : base(message, inner) { }
+
+    public DimseStatus Status { get; }
 }

@@ -5,7 +5,9 @@ namespace Yingyun.Dimse;
 
 /// <summary>The DIMSE services an association offers to its peer, dispatched from the receive loop: C-ECHO always,
 /// C-STORE through <see cref="StoreHandler"/>, C-FIND/C-MOVE/C-GET through <see cref="QueryHandler"/> (and
-/// <see cref="MoveDestinationResolver"/>). Every request gets a response, whatever the handler does.</summary>
+/// <see cref="MoveDestinationResolver"/>), the Storage Commitment Push Model's N-ACTION through
+/// <see cref="StorageCommitmentHandler"/> and its N-EVENT-REPORT through <see cref="StorageCommitmentReportHandler"/>.
+/// Every request gets a response, whatever the handler does.</summary>
 public sealed partial class DimseServices : IDimseRequestProcessor
 {
     public IStoreHandler? StoreHandler { get; set; }
@@ -25,6 +27,12 @@ public sealed partial class DimseServices : IDimseRequestProcessor
                 break;
             case DimseCommandField.CFindRequest or DimseCommandField.CMoveRequest or DimseCommandField.CGetRequest:
                 await QueryRetrieveAsync(request, cancellationToken).ConfigureAwait(false);
+                break;
+            case DimseCommandField.NActionRequest:
+                await StorageCommitmentRequestAsync(request, cancellationToken).ConfigureAwait(false);
+                break;
+            case DimseCommandField.NEventReportRequest:
+                await StorageCommitmentReportAsync(request, cancellationToken).ConfigureAwait(false);
                 break;
             default:
                 await request.SendResponseAsync(DimseStatus.UnrecognizedOperation, $"{request.Command.CommandField} is not supported", cancellationToken).ConfigureAwait(false);

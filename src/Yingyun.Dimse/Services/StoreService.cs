@@ -115,7 +115,8 @@ public sealed class FolderStoreHandler : IStoreHandler
         return null;
     }
 
-    private static bool IsUid(string uid)
+    /// <summary>Digits and dots, 1 to 64 characters, no empty component at either end (PS3.5 §9.1).</summary>
+    internal static bool IsUid(string uid)
     {
         if (uid.Length is 0 or > 64 || uid[0] == '.' || uid[^1] == '.') return false;
         foreach (char c in uid)

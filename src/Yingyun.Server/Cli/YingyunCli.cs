@@ -13,10 +13,19 @@ public static class YingyunCli
         root.Subcommands.Add(SendCommand.Create());
         root.Subcommands.Add(FindCommand.Create());
         root.Subcommands.Add(MoveCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(ReplayCommand.Create());
         root.Subcommands.Add(StoreScpCommand.Create());
         return root;
     }
 
-    public static Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default) =>
-        Build().Parse(args).InvokeAsync(cancellationToken: cancellationToken);
+    public static Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default)
+    {
+        var parse = Build().Parse(args);
+        var invocation = new InvocationConfiguration();
+        // `serve` stops through the host's console lifetime (SIGTERM, Ctrl-C), which drains associations and lets the
+        // consumers commit: System.CommandLine's own handler would end the process after 2 seconds.
+        if (parse.CommandResult.Command.Name == ServeCommand.Name) invocation.ProcessTerminationTimeout = null;
+        return parse.InvokeAsync(invocation, cancellationToken);
+    }
 }

@@ -289,11 +289,14 @@ public sealed class EmbeddedEventLogTests : IDisposable
         await using var consumer = log.CreateConsumer("replay", [Topics.LogQueue]);
         (await consumer.ConsumeExactlyAsync(60)).Should().HaveCount(60);
 
+        consumer.GetPosition(Topics.LogQueue, 0).Should().Be(60);
         await consumer.SeekAsync(Topics.LogQueue, 0, 37);
+        consumer.GetPosition(Topics.LogQueue, 0).Should().Be(37);
         (await consumer.ConsumeExactlyAsync(23)).Select(r => r.Offset).Should().Equal(Enumerable.Range(37, 23).Select(i => (long)i));
 
         // Record i was stamped 08:00 + 10 s·(i+1); ask for a moment between records 44 and 45.
         await consumer.SeekToTimeAsync(new DateTimeOffset(2025, 3, 1, 8, 7, 25, TimeSpan.Zero));
+        consumer.GetPosition(Topics.LogQueue, 0).Should().Be(44, "a replay by time commits where the seek landed");
         var fromTime = await consumer.ConsumeExactlyAsync(15);
         fromTime[0].Offset.Should().Be(44);
         fromTime[0].Timestamp.Should().Be(new DateTimeOffset(2025, 3, 1, 8, 7, 30, TimeSpan.Zero));
@@ -303,6 +306,7 @@ public sealed class EmbeddedEventLogTests : IDisposable
 
         await consumer.SeekToTimeAsync(clock.Now.AddSeconds(1));
         await consumer.SeekAsync(Topics.LogQueue, 0, long.MaxValue);
+        consumer.GetPosition(Topics.LogQueue, 0).Should().Be(60);
         var atEnd = consumer.ConsumeAsync(1).AsTask();
         atEnd.IsCompleted.Should().BeFalse("seeking past the newest record leaves nothing to read");
         await log.AppendAsync(Topics.LogQueue, "k".Utf8(), "after".Utf8());

@@ -2,6 +2,7 @@ using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using Yingyun.Archive.Configuration;
 using Yingyun.Archive.EventLog;
+using Yingyun.Archive.Index;
 using Yingyun.Archive.Ingest;
 using Yingyun.Archive.Tenants;
 using Yingyun.Archive.Tests.EventLog;
@@ -11,18 +12,20 @@ using Yingyun.Dimse.Tests.Infrastructure;
 
 namespace Yingyun.Archive.Tests.Ingest;
 
-/// <summary>Ingest on real files from pydicom's corpus: where the file goes, which events are appended, which status
+/// <summary>Ingest on real files from pydicom's corpus, with the SQLite registry: where the file goes, which events are appended, which status
 /// the sender gets, for every re-send case of ARCHITECTURE.md §5, and what recovery does with leftovers.</summary>
 public sealed class IngestServiceTests : IAsyncLifetime
 {
     private readonly TempDirectory _data = new();
-    private readonly InMemoryIndexStore _index = new();
+    private SqliteIndexStore _index = null!;
     private EmbeddedEventLog _log = null!;
     private TenantDirectory _tenants = null!;
     private IngestService _ingest = null!;
 
     public async Task InitializeAsync()
     {
+        _index = new SqliteIndexStore(Path.Combine(_data.Path, "index.db"));
+        await _index.InitializeAsync();
         _log = EmbeddedEventLog.Open(new EmbeddedEventLogOptions { Directory = Path.Combine(_data.Path, "eventlog") });
         _tenants = new TenantDirectory(_index);
         await _tenants.InitializeAsync([
@@ -39,6 +42,7 @@ public sealed class IngestServiceTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _log.DisposeAsync();
+        await _index.DisposeAsync();
         _data.Dispose();
     }
 
@@ -107,7 +111,7 @@ public sealed class IngestServiceTests : IAsyncLifetime
         image.Columns.Should().Be(128);
         image.FilePath.Should().Be(result.FilePath);
 
-        _index.Registry[("hospital-a", ct.Sop)].TraceId.Should().Be(result.TraceId);
+        (await _index.GetRegistryEntryAsync("hospital-a", ct.Sop))!.TraceId.Should().Be(result.TraceId);
     }
 
     [Fact]
@@ -124,7 +128,7 @@ public sealed class IngestServiceTests : IAsyncLifetime
         (await EventsAsync(Topics.LogQueue)).Should().HaveCount(2, "the upload log records every receipt");
         (await EventsAsync(Topics.DicomImageQueue)).Should().ContainSingle("the index does not change");
         ArchiveEventJson.Deserialize<ObjectMetaEvent>((await EventsAsync(Topics.LogQueue))[1].Value.Span).Outcome.Should().Be(ReceiptOutcome.Duplicate);
-        _index.Registry[("hospital-a", ct.Sop)].TraceId.Should().Be(first.TraceId);
+        (await _index.GetRegistryEntryAsync("hospital-a", ct.Sop))!.TraceId.Should().Be(first.TraceId);
         Directory.EnumerateFiles(_ingest.Blobs.Incoming).Should().BeEmpty();
     }
 
@@ -148,7 +152,7 @@ public sealed class IngestServiceTests : IAsyncLifetime
         var newest = ArchiveEventJson.Deserialize<InstanceEvent>(images[1].Value.Span);
         newest.SeriesDescription.Should().Be("corrected");
         newest.Version.Should().BeGreaterThan(ArchiveEventJson.Deserialize<InstanceEvent>(images[0].Value.Span).Version);
-        _index.Registry[("hospital-a", ct.Sop)].TraceId.Should().Be(second.TraceId);
+        (await _index.GetRegistryEntryAsync("hospital-a", ct.Sop))!.TraceId.Should().Be(second.TraceId);
     }
 
     [Fact]
@@ -186,7 +190,7 @@ public sealed class IngestServiceTests : IAsyncLifetime
         second.Status.Code.Should().Be((ushort)status);
         Corpus.DataSetBytes(Blob(first.FilePath!)).Should().Equal(ct.DataSet);
         Corpus.DataSetBytes(Blob(second.FilePath!)).Should().Equal(changed);
-        _index.Registry[(tenant, ct.Sop)].TraceId.Should().Be(first.TraceId);
+        (await _index.GetRegistryEntryAsync(tenant, ct.Sop))!.TraceId.Should().Be(first.TraceId);
     }
 
     [Fact]
@@ -240,11 +244,11 @@ public sealed class IngestServiceTests : IAsyncLifetime
         finished.Should().Be(1);
         removed.Should().Be(1);
         Directory.EnumerateFiles(_ingest.Blobs.Incoming).Should().BeEmpty();
-        var filed = _index.Registry[("hospital-a", ct.Sop)];
+        var filed = (await _index.GetRegistryEntryAsync("hospital-a", ct.Sop))!;
         filed.TraceId.Should().Be(Path.GetFileName(complete).Split('~')[0], "the trace id chosen at receipt is kept");
         Corpus.DataSetBytes(Blob(filed.FilePath)).Should().Equal(ct.DataSet);
         (await EventsAsync(Topics.LogQueue)).Should().ContainSingle();
-        _index.Registry.ContainsKey(("hospital-a", mr.Sop)).Should().BeFalse();
+        (await _index.GetRegistryEntryAsync("hospital-a", mr.Sop)).Should().BeNull();
         File.Exists(torn).Should().BeFalse();
     }
 
@@ -254,7 +258,7 @@ public sealed class IngestServiceTests : IAsyncLifetime
         var ct = Instance("CT_small.dcm");
         var first = await IngestAsync(Source(), ct);
         // The crash undid the rename (its directory entry never reached the disk) but not the registry row.
-        var entry = _index.Registry[("hospital-a", ct.Sop)];
+        var entry = (await _index.GetRegistryEntryAsync("hospital-a", ct.Sop))!;
         string leftover = Path.Combine(_ingest.Blobs.Incoming, $"{entry.TraceId}~{entry.Version}~hospital-a~127.0.0.1.dcm");
         File.Move(Blob(first.FilePath!), leftover);
 

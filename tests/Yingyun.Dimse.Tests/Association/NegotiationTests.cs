@@ -13,6 +13,25 @@ public class NegotiationTests
     }
 
     [Fact]
+    public async Task Repeated_role_selections_are_answered_once_per_sop_class()
+    {
+        // PS3.7 §D.3.3.4: one role selection item per SOP class. A requestor that repeats it gets one answer (for
+        // the first, which is the one the association applies), so the A-ASSOCIATE-AC stays within what its user
+        // information item can hold however many it sends.
+        var rq = PduDecoder.DecodeAssociateRequest(Fuzz.FuzzRegressionTests.RepeatedRoleSelections().AsSpan(6));
+        rq.UserInformation.RoleSelections.Should().HaveCountGreaterThan(2000);
+        rq.UserInformation.RoleSelections.Add(new RoleSelection(DicomUids.CTImageStorage, true, true));
+        rq.PresentationContexts.Add(new PresentationContextRequestItem(3, DicomUids.CTImageStorage, [DicomUids.ImplicitVRLittleEndian]));
+        rq.UserInformation.RoleSelections.Add(new RoleSelection(DicomUids.CTImageStorage, false, false));
+
+        var decision = await new AssociationPolicy().NegotiateAsync(new AssociationRequestContext(rq, null, new DicomAssociationOptions()), CancellationToken.None);
+
+        decision.AcceptPdu!.UserInformation.RoleSelections.Should().Equal(
+            new RoleSelection(DicomUids.Verification, true, false), new RoleSelection(DicomUids.CTImageStorage, true, true));
+        PduEncoder.Encode(decision.AcceptPdu).Length.Should().BeLessThan(1024);
+    }
+
+    [Fact]
     public async Task Unknown_calling_ae_is_rejected_when_the_policy_says_so()
     {
         await using var server = new TestServer(o => o.Policy.Authorizer = new CallingAeAllowList(["CT01", "MR01"]));

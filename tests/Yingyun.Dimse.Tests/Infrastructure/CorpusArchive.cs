@@ -4,8 +4,9 @@ using Yingyun.Dicom;
 namespace Yingyun.Dimse.Tests.Infrastructure;
 
 /// <summary>A small in-memory Query/Retrieve archive over corpus files, for tests: single-value, wildcard (* ?),
-/// UID-list and date-range matching (PS3.4 §C.2.2.2), one answer per unique key of the query level.</summary>
-internal sealed class CorpusArchive : IQueryHandler, IMoveDestinationResolver
+/// UID-list and date-range matching (PS3.4 §C.2.2.2), one answer per unique key of the query level. Its
+/// <see cref="Nodes"/> resolve move destinations and the requestors of storage commitment alike.</summary>
+internal sealed class CorpusArchive : IQueryHandler, IMoveDestinationResolver, IStorageCommitmentRequestorResolver
 {
     private readonly List<(string Path, DicomDataset Header)> _records = [];
 
@@ -91,4 +92,7 @@ internal sealed class CorpusArchive : IQueryHandler, IMoveDestinationResolver
 
     public ValueTask<DicomNode?> ResolveAsync(string aeTitle, QueryRequest request, CancellationToken cancellationToken) =>
         ValueTask.FromResult(Nodes.GetValueOrDefault(aeTitle));
+
+    public ValueTask<DicomNode?> ResolveAsync(StorageCommitmentRequest request, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(Nodes.GetValueOrDefault(request.CallingAeTitle));
 }

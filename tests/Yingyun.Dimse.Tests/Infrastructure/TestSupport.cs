@@ -193,9 +193,18 @@ internal static class Dcmtk
 }
 
 /// <summary>Compares two data sets element by element: tags, value bytes (little endian, as the reader keeps
-/// them) and nested items; VRs are not compared, since implicit VR files take them from the dictionary.</summary>
+/// them), nested items and encapsulated fragments; VRs are not compared, since implicit VR files take them from the
+/// dictionary.</summary>
 internal static class DataSetComparer
 {
+    /// <summary>Parses two Part 10 files and compares their data sets (not their File Meta Information).</summary>
+    public static async Task AssertSameDataSetAsync(string expectedPath, string actualPath)
+    {
+        var expected = await Dicom.DicomReader.OpenAsync(expectedPath);
+        var actual = await Dicom.DicomReader.OpenAsync(actualPath);
+        await AssertEquivalentAsync(expected.Dataset, actual.Dataset, $"{Path.GetFileName(expectedPath)}: ");
+    }
+
     public static async Task AssertEquivalentAsync(Dicom.DicomDataset expected, Dicom.DicomDataset actual, string where = "")
     {
         var e = expected.Where(i => i.Tag.Group != 0x0002 && !i.Tag.IsGroupLength && i.Tag != new Dicom.DicomTag(0xFFFC, 0xFFFC)).ToList();
@@ -218,6 +227,8 @@ internal static class DataSetComparer
                 case Dicom.DicomFragmentSequence ef:
                     var af = a[n].Should().BeOfType<Dicom.DicomFragmentSequence>(at).Subject;
                     af.Fragments.Should().HaveCount(ef.Fragments.Count, at);
+                    for (int k = 0; k < ef.Fragments.Count; k++)
+                        (await af.Fragments[k].GetBytesAsync()).ToArray().Should().Equal((await ef.Fragments[k].GetBytesAsync()).ToArray(), $"{at} fragment {k + 1}");
                     break;
             }
         }

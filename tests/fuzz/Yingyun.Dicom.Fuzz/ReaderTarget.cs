@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Yingyun.Fuzz;
 
 namespace Yingyun.Dicom.Fuzz;
 
@@ -180,37 +181,8 @@ internal static class ReaderTarget
         return "  (no line differs)";
     }
 
-    /// <summary>Name of a crash for grouping: the exception type and the first frame in Yingyun.Dicom
-    /// (line numbers dropped: an instrumented assembly has none).</summary>
-    public static string Signature(Exception e)
-    {
-        var inner = e is FuzzOracleException { InnerException: { } i } ? i : e;
-        string frame = "";
-        foreach (var raw in (inner.StackTrace ?? "").Split('\n'))
-        {
-            var line = raw.Trim();
-            if (!line.StartsWith("at Yingyun.Dicom.", StringComparison.Ordinal) || line.StartsWith("at Yingyun.Dicom.Fuzz.", StringComparison.Ordinal)) continue;
-            int cut = line.IndexOf(" in ", StringComparison.Ordinal);
-            frame = (cut > 0 ? line[..cut] : line)[3..];
-            break;
-        }
-        string what = e is FuzzOracleException ? $"{nameof(FuzzOracleException)}: {FirstLine(e.Message)}" : inner.GetType().FullName ?? "?";
-        return frame.Length > 0 ? $"{what} at {frame}" : what;
-    }
-
-    private static string FirstLine(string s)
-    {
-        int n = s.IndexOfAny(['\r', '\n', ':']);
-        return n < 0 ? s : s[..n];
-    }
-}
-
-/// <summary>An invariant of the target does not hold (not an exception the library threw).</summary>
-internal sealed class FuzzOracleException : Exception
-{
-    public FuzzOracleException() { }
-    public FuzzOracleException(string message) : base(message) { }
-    public FuzzOracleException(string message, Exception inner) : base(message, inner) { }
+    /// <summary>Name of a crash for grouping: the exception type and the first frame in Yingyun.Dicom.</summary>
+    public static string Signature(Exception e) => CrashSignature.Of(e, "Yingyun.Dicom.");
 }
 
 /// <summary>Bytes in memory behind a stream that cannot seek, does not know its length, and returns at most

@@ -1,135 +1,18 @@
 using System.Buffers.Binary;
 using System.Text;
+using Yingyun.Fuzz;
 
 namespace Yingyun.Dicom.Fuzz;
 
-/// <summary>Blind mutations for machines without AFL (and for the regression tests): bit flips, byte inserts
-/// and deletes, length fields at element header positions set to awkward values, and truncation. The same
-/// seed gives the same mutations on every machine (<see cref="Random(int)"/> is a fixed algorithm).</summary>
-internal sealed class SmokeMutator(int seed)
+/// <summary>Blind mutations of DICOM files (see <see cref="SmokeMutatorBase"/>); the length fields are those of
+/// element headers, item and delimiter tags.</summary>
+internal sealed class SmokeMutator(int seed) : SmokeMutatorBase(seed)
 {
-    private readonly Random _rng = new(seed);
-
-    /// <summary>One to four stacked mutations of <paramref name="input"/>; the result is a new array.</summary>
-    public byte[] Mutate(byte[] input, out string description)
-    {
-        var data = new List<byte>(input);
-        var steps = new List<string>();
-        int count = 1 + _rng.Next(4);
-        for (int i = 0; i < count; i++)
-        {
-            steps.Add(_rng.Next(10) switch
-            {
-                0 or 1 => FlipBits(data),
-                2 => InsertBytes(data),
-                3 => DeleteBytes(data),
-                4 => Truncate(data),
-                _ => TamperLength(data),
-            });
-        }
-        description = string.Join("; ", steps);
-        return [.. data];
-    }
-
-    private string FlipBits(List<byte> data)
-    {
-        if (data.Count == 0) return "flip: empty";
-        int n = 1 + _rng.Next(4), at = _rng.Next(data.Count);
-        for (int i = 0; i < n; i++)
-        {
-            int p = Math.Min(data.Count - 1, at + _rng.Next(8));
-            data[p] ^= (byte)(1 << _rng.Next(8));
-        }
-        return $"flip {n} bits near {at}";
-    }
-
-    private string InsertBytes(List<byte> data)
-    {
-        int at = _rng.Next(data.Count + 1), n = 1 + _rng.Next(_rng.Next(2) == 0 ? 4 : 64);
-        var bytes = new byte[n];
-        if (_rng.Next(2) == 0) _rng.NextBytes(bytes);
-        else if (data.Count > 0)
-            for (int i = 0; i < n; i++) bytes[i] = data[(at + i) % data.Count]; // duplicate nearby bytes
-        data.InsertRange(at, bytes);
-        return $"insert {n} at {at}";
-    }
-
-    private string DeleteBytes(List<byte> data)
-    {
-        if (data.Count == 0) return "delete: empty";
-        int at = _rng.Next(data.Count), n = Math.Min(data.Count - at, 1 + _rng.Next(_rng.Next(2) == 0 ? 4 : 64));
-        data.RemoveRange(at, n);
-        return $"delete {n} at {at}";
-    }
-
-    private string Truncate(List<byte> data)
-    {
-        if (data.Count == 0) return "truncate: empty";
-        // Half of the time cut right inside an element header or just after it.
-        var headers = HeaderPositions(data);
-        int at = headers.Count > 0 && _rng.Next(2) == 0
-            ? Math.Min(data.Count, headers[_rng.Next(headers.Count)].Start + _rng.Next(13))
-            : _rng.Next(data.Count);
-        data.RemoveRange(at, data.Count - at);
-        return $"truncate at {at}";
-    }
-
-    private string TamperLength(List<byte> data)
-    {
-        var headers = HeaderPositions(data);
-        if (headers.Count == 0) return FlipBits(data);
-        var h = headers[_rng.Next(headers.Count)];
-        uint old = Read(data, h);
-        uint remaining = (uint)Math.Max(0, data.Count - (h.LengthAt + h.Width));
-        uint value = _rng.Next(14) switch
-        {
-            0 => 0,
-            1 => 1,
-            2 => old + 1,
-            3 => old - 1,
-            4 => old * 2,
-            5 => remaining,
-            6 => remaining + 1,
-            7 => remaining + 2,
-            8 => 0xFFFF,
-            9 => 0xFFFFFFFF, // undefined length (0xFFFF for a 16-bit field)
-            10 => 0xFFFFFFFE,
-            11 => 0x7FFFFFFF,
-            12 => 0x80000000,
-            _ => (uint)_rng.Next(),
-        };
-        Write(data, h, value);
-        return $"length at {h.LengthAt} ({h.Width} bytes{(h.BigEndian ? ", BE" : "")}) {old} -> {Read(data, h)}";
-    }
-
-    private readonly record struct Header(int Start, int LengthAt, int Width, bool BigEndian);
-
-    private static uint Read(List<byte> d, Header h)
-    {
-        Span<byte> b = stackalloc byte[4];
-        for (int i = 0; i < h.Width; i++) b[i] = d[h.LengthAt + i];
-        return h.Width == 2
-            ? h.BigEndian ? BinaryPrimitives.ReadUInt16BigEndian(b) : BinaryPrimitives.ReadUInt16LittleEndian(b)
-            : h.BigEndian ? BinaryPrimitives.ReadUInt32BigEndian(b) : BinaryPrimitives.ReadUInt32LittleEndian(b);
-    }
-
-    private static void Write(List<byte> d, Header h, uint value)
-    {
-        Span<byte> b = stackalloc byte[4];
-        if (h.Width == 2)
-        {
-            if (h.BigEndian) BinaryPrimitives.WriteUInt16BigEndian(b, (ushort)value); else BinaryPrimitives.WriteUInt16LittleEndian(b, (ushort)value);
-        }
-        else if (h.BigEndian) BinaryPrimitives.WriteUInt32BigEndian(b, value);
-        else BinaryPrimitives.WriteUInt32LittleEndian(b, value);
-        for (int i = 0; i < h.Width; i++) d[h.LengthAt + i] = b[i];
-    }
-
     /// <summary>Where element headers probably are: two upper-case letters of a known VR after four bytes
     /// (explicit VR), item and delimiter tags, and in implicit VR the tags of common groups.</summary>
-    private static List<Header> HeaderPositions(List<byte> d)
+    protected override List<LengthField> LengthFields(List<byte> d)
     {
-        var found = new List<Header>();
+        var found = new List<LengthField>();
         for (int i = 0; i + 8 <= d.Count; i++)
         {
             ushort le = (ushort)(d[i] | d[i + 1] << 8), be = (ushort)(d[i] << 8 | d[i + 1]);
@@ -137,18 +20,21 @@ internal sealed class SmokeMutator(int seed)
             var vr = DicomVRInfo.FromBytes(d[i + 4], d[i + 5]);
             if (vr.IsKnown() && (le is 0x0002 or 0x0008 or 0x0010 or 0x0018 or 0x0020 or 0x0028 or 0x0040 or 0x7FE0 || be is 0x0008 or 0x0010 or 0x0018 or 0x0020 or 0x0028 or 0x7FE0 || (le & 1) == 1))
             {
-                if (vr.HasLongLength()) { if (i + 12 <= d.Count) found.Add(new Header(i, i + 8, 4, bigEndian)); }
-                else found.Add(new Header(i, i + 6, 2, bigEndian));
+                if (vr.HasLongLength()) { if (i + 12 <= d.Count) found.Add(Header(i, i + 8, 4, bigEndian)); }
+                else found.Add(Header(i, i + 6, 2, bigEndian));
             }
             else if (le == 0xFFFE && d[i + 3] == 0xE0 && d[i + 2] is 0x00 or 0x0D or 0xDD)
-                found.Add(new Header(i, i + 4, 4, false));
+                found.Add(Header(i, i + 4, 4, false));
             else if (be == 0xFFFE && d[i + 2] == 0xE0 && d[i + 3] is 0x00 or 0x0D or 0xDD)
-                found.Add(new Header(i, i + 4, 4, true));
+                found.Add(Header(i, i + 4, 4, true));
             else if ((i & 1) == 0 && le is 0x0008 or 0x0010 or 0x0020 or 0x0028 or 0x7FE0 && !vr.IsKnown())
-                found.Add(new Header(i, i + 4, 4, false));
+                found.Add(Header(i, i + 4, 4, false));
         }
         return found;
     }
+
+    // Truncation cuts up to 12 bytes past a header's start: inside the longest element header or just after it.
+    private static LengthField Header(int start, int at, int width, bool bigEndian) => new(start, at, width, bigEndian, CutSpan: 13);
 }
 
 /// <summary>Small valid files made with the library itself, in every syntax the writer produces: seeds for
