@@ -10,7 +10,7 @@ namespace Yingyun.Archive.Consumers;
 /// <summary>
 /// The warehouse consumer group (ARCHITECTURE.md §1): <c>log_queue</c> → <c>dicom_object_meta</c>,
 /// <c>dicom_image_queue</c> → <c>dicom_image_meta</c> (and the series rows it implies), <c>dicom_state_queue</c> →
-/// <c>dicom_state_meta</c>. A batch is split by topic and each table written in one go; the writes are idempotent, so
+/// <c>dicom_state_meta</c>. A batch is split by topic and its three tables written in one transaction; the writes are idempotent, so
 /// a batch delivered again after a crash, or a replay, converges to the same tables.
 /// </summary>
 /// <remarks>A record that is not valid JSON for its topic can never succeed: it is logged with its position (and its
@@ -61,10 +61,8 @@ public sealed class WarehouseConsumer : ArchiveConsumer
             }
         }
 
-        // Images first: they create the series rows the state events then refine (either order converges).
-        await _warehouse.WriteImageMetaAsync(images, cancellationToken).ConfigureAwait(false);
-        await _warehouse.WriteStateMetaAsync(states, cancellationToken).ConfigureAwait(false);
-        await _warehouse.WriteObjectMetaAsync(objects, cancellationToken).ConfigureAwait(false);
+        // One transaction for the batch's three tables.
+        await _warehouse.WriteAsync(objects, states, images, cancellationToken).ConfigureAwait(false);
     }
 
     private void Read<T>(EventRecord record, List<T> into) where T : class

@@ -39,7 +39,7 @@ internal static class DuckDbRows
 
         public string StageTable { get; }
 
-        public void Append(DuckDBAppender appender, T item, int batchSeq, FieldReader fields)
+        public void Append(DuckDBAppender appender, T item, FieldReader fields)
         {
             var row = appender.CreateRow();
             foreach (var column in _columns)
@@ -47,7 +47,7 @@ internal static class DuckDbRows
                 column(row, item, fields);
             }
 
-            row.AppendValue((int?)batchSeq).EndRow();
+            row.EndRow();
         }
     }
 
@@ -57,6 +57,9 @@ internal static class DuckDbRows
     {
         public string TraceId { get; set; } = "";
 
+        /// <summary>Set for rows derived from a record another table already reported on.</summary>
+        public bool Quiet { get; set; }
+
         /// <summary>Text as given; NUL characters (which DuckDB's appender would cut the value at) are removed.</summary>
         public string? Text(string? value, string field)
         {
@@ -65,7 +68,11 @@ internal static class DuckDbRows
                 return value;
             }
 
-            owner.ReportNul(table, TraceId, field);
+            if (!Quiet)
+            {
+                owner.ReportNul(table, TraceId, field);
+            }
+
             return value.Replace("\0", "", StringComparison.Ordinal);
         }
 
@@ -79,7 +86,7 @@ internal static class DuckDbRows
                 return value;
             }
 
-            owner.ReportUnreadable(table, TraceId, field, text);
+            Report(field, text);
             return null;
         }
 
@@ -90,7 +97,7 @@ internal static class DuckDbRows
                 return time.UtcDateTime;
             }
 
-            owner.ReportUnreadable(table, TraceId, field, null);
+            Report(field, null);
             return null;
         }
 
@@ -101,8 +108,16 @@ internal static class DuckDbRows
                 return value;
             }
 
-            owner.ReportUnreadable(table, TraceId, field, text);
+            Report(field, text);
             return null;
+        }
+
+        private void Report(string field, string? value)
+        {
+            if (!Quiet)
+            {
+                owner.ReportUnreadable(table, TraceId, field, value);
+            }
         }
 
         /// <summary>Date and time combined; nothing reported, the two source columns are stored (and reported) themselves.</summary>
@@ -178,32 +193,85 @@ internal static class DuckDbRows
         ("file_size", static (r, e, _) => r.AppendValue((long?)e.FileSize)),
         ("content_hash", static (r, e, f) => r.AppendValue(f.Text(e.ContentHash, "content_hash"))));
 
-    /// <summary>A state event is one receipt of its series: first and last arrival are its receipt time, the counts
-    /// are not its to say (the merge leaves them alone).</summary>
-    public static readonly Writer<SeriesStateEvent> StateMeta = new(WarehouseSchema.DicomStateMeta,
-        ("tenant_id", static (r, e, f) => r.AppendValue(f.Required(e.TenantId, "tenant_id"))),
-        ("series_uid", static (r, e, f) => r.AppendValue(f.Required(e.SeriesUid, "series_uid"))),
-        ("version", static (r, e, _) => r.AppendValue((long?)e.Version)),
-        ("trace_id", static (r, e, f) => r.AppendValue(f.Required(e.TraceId, "trace_id"))),
-        ("outcome", static (r, e, f) => r.AppendValue(f.Text(e.Outcome, "outcome"))),
-        ("source_ae", static (r, e, f) => r.AppendValue(f.Text(e.SourceAe, "source_ae"))),
-        ("patient_id", static (r, e, f) => r.AppendValue(f.Required(e.PatientId, "patient_id"))),
-        ("patient_name", static (r, e, f) => r.AppendValue(f.Text(e.PatientName, "patient_name"))),
-        ("patient_sex", static (r, e, f) => r.AppendValue(f.Text(e.PatientSex, "patient_sex"))),
-        ("patient_birth_date", static (r, e, f) => r.AppendValue(f.Date(e.PatientBirthDate, "patient_birth_date"))),
-        ("study_uid", static (r, e, f) => r.AppendValue(f.Required(e.StudyUid, "study_uid"))),
-        ("study_date", static (r, e, f) => r.AppendValue(f.Date(e.StudyDate, "study_date"))),
-        ("study_time", static (r, e, f) => r.AppendValue(f.Text(e.StudyTime, "study_time"))),
-        ("study_datetime", static (r, e, _) => r.AppendValue(FieldReader.DateTime(e.StudyDate, e.StudyTime))),
-        ("accession_number", static (r, e, f) => r.AppendValue(f.Text(e.AccessionNumber, "accession_number"))),
-        ("study_description", static (r, e, f) => r.AppendValue(f.Text(e.StudyDescription, "study_description"))),
-        ("institution_name", static (r, e, f) => r.AppendValue(f.Text(e.InstitutionName, "institution_name"))),
-        ("modality", static (r, e, f) => r.AppendValue(f.Text(e.Modality, "modality"))),
-        ("series_number", static (r, e, _) => r.AppendValue(e.SeriesNumber)),
-        ("series_description", static (r, e, f) => r.AppendValue(f.Text(e.SeriesDescription, "series_description"))),
-        ("body_part_examined", static (r, e, f) => r.AppendValue(f.Text(e.BodyPartExamined, "body_part_examined"))),
-        ("first_received_time", static (r, e, f) => r.AppendValue(f.Timestamp(e.ReceivedTime, "received_time"))),
-        ("last_received_time", static (r, e, _) => r.AppendValue(e.ReceivedTime == default ? (DateTime?)null : e.ReceivedTime.UtcDateTime)),
+    /// <summary>One series row to merge: the attributes of the newest receipt the batch has for the series (a state
+    /// event, or the series part of an image event), and the earliest and latest receipt times among all of them.</summary>
+    public sealed class SeriesState
+    {
+        public required SeriesStateEvent Newest { get; set; }
+
+        public DateTimeOffset First { get; set; }
+
+        public DateTimeOffset Last { get; set; }
+
+        public static SeriesState Of(SeriesStateEvent e) => new() { Newest = e, First = e.ReceivedTime, Last = e.ReceivedTime };
+
+        /// <summary>The series part of an image event: the same fields under the same names.</summary>
+        public static SeriesState Of(InstanceEvent e) => Of(new SeriesStateEvent
+        {
+            TraceId = e.TraceId,
+            TenantId = e.TenantId,
+            Version = e.Version,
+            Outcome = e.Outcome,
+            ReceivedTime = e.ReceivedTime,
+            SourceAe = e.SourceAe,
+            PatientId = e.PatientId,
+            PatientName = e.PatientName,
+            PatientSex = e.PatientSex,
+            PatientBirthDate = e.PatientBirthDate,
+            StudyUid = e.StudyUid,
+            StudyDate = e.StudyDate,
+            StudyTime = e.StudyTime,
+            AccessionNumber = e.AccessionNumber,
+            StudyDescription = e.StudyDescription,
+            InstitutionName = e.InstitutionName,
+            SeriesUid = e.SeriesUid,
+            Modality = e.Modality,
+            SeriesNumber = e.SeriesNumber,
+            SeriesDescription = e.SeriesDescription,
+            BodyPartExamined = e.BodyPartExamined,
+        });
+
+        /// <summary>Folds another receipt of the same series in: its attributes win on an equal or larger version (the
+        /// later one in the batch on a tie, as for a row already stored), times widen.</summary>
+        public void Add(SeriesState other)
+        {
+            if (other.Newest.Version >= Newest.Version)
+            {
+                Newest = other.Newest;
+            }
+
+            First = Earliest(First, other.First);
+            Last = other.Last > Last ? other.Last : Last;
+        }
+
+        // default (an event without a receipt time) is "unknown", not "earliest".
+        private static DateTimeOffset Earliest(DateTimeOffset a, DateTimeOffset b) => a == default ? b : b == default ? a : a < b ? a : b;
+    }
+
+    public static readonly Writer<SeriesState> StateMeta = new(WarehouseSchema.DicomStateMeta,
+        ("tenant_id", static (r, s, f) => r.AppendValue(f.Required(s.Newest.TenantId, "tenant_id"))),
+        ("series_uid", static (r, s, f) => r.AppendValue(f.Required(s.Newest.SeriesUid, "series_uid"))),
+        ("version", static (r, s, _) => r.AppendValue((long?)s.Newest.Version)),
+        ("trace_id", static (r, s, f) => r.AppendValue(f.Required(s.Newest.TraceId, "trace_id"))),
+        ("outcome", static (r, s, f) => r.AppendValue(f.Text(s.Newest.Outcome, "outcome"))),
+        ("source_ae", static (r, s, f) => r.AppendValue(f.Text(s.Newest.SourceAe, "source_ae"))),
+        ("patient_id", static (r, s, f) => r.AppendValue(f.Required(s.Newest.PatientId, "patient_id"))),
+        ("patient_name", static (r, s, f) => r.AppendValue(f.Text(s.Newest.PatientName, "patient_name"))),
+        ("patient_sex", static (r, s, f) => r.AppendValue(f.Text(s.Newest.PatientSex, "patient_sex"))),
+        ("patient_birth_date", static (r, s, f) => r.AppendValue(f.Date(s.Newest.PatientBirthDate, "patient_birth_date"))),
+        ("study_uid", static (r, s, f) => r.AppendValue(f.Required(s.Newest.StudyUid, "study_uid"))),
+        ("study_date", static (r, s, f) => r.AppendValue(f.Date(s.Newest.StudyDate, "study_date"))),
+        ("study_time", static (r, s, f) => r.AppendValue(f.Text(s.Newest.StudyTime, "study_time"))),
+        ("study_datetime", static (r, s, _) => r.AppendValue(FieldReader.DateTime(s.Newest.StudyDate, s.Newest.StudyTime))),
+        ("accession_number", static (r, s, f) => r.AppendValue(f.Text(s.Newest.AccessionNumber, "accession_number"))),
+        ("study_description", static (r, s, f) => r.AppendValue(f.Text(s.Newest.StudyDescription, "study_description"))),
+        ("institution_name", static (r, s, f) => r.AppendValue(f.Text(s.Newest.InstitutionName, "institution_name"))),
+        ("modality", static (r, s, f) => r.AppendValue(f.Text(s.Newest.Modality, "modality"))),
+        ("series_number", static (r, s, _) => r.AppendValue(s.Newest.SeriesNumber)),
+        ("series_description", static (r, s, f) => r.AppendValue(f.Text(s.Newest.SeriesDescription, "series_description"))),
+        ("body_part_examined", static (r, s, f) => r.AppendValue(f.Text(s.Newest.BodyPartExamined, "body_part_examined"))),
+        ("first_received_time", static (r, s, f) => r.AppendValue(f.Timestamp(s.First, "received_time"))),
+        ("last_received_time", static (r, s, _) => r.AppendValue(s.Last == default ? (DateTime?)null : s.Last.UtcDateTime)),
         ("instance_count", static (r, _, _) => r.AppendValue((long?)0)),
         ("frame_count", static (r, _, _) => r.AppendValue((long?)0)));
 }

@@ -19,6 +19,12 @@ public interface IWarehouse : IAsyncDisposable
     /// <summary><c>dicom_image_meta</c>: one row per (tenant_id, sop_uid); newest version wins.</summary>
     Task WriteImageMetaAsync(IReadOnlyList<InstanceEvent> batch, CancellationToken cancellationToken = default);
 
+    /// <summary>A consumer batch's share of all three tables in one transaction (one commit, and readers never see one
+    /// table ahead of another within it); the same as <see cref="WriteImageMetaAsync"/>,
+    /// <see cref="WriteStateMetaAsync"/> and <see cref="WriteObjectMetaAsync"/> in that order.</summary>
+    Task WriteAsync(IReadOnlyList<ObjectMetaEvent> objects, IReadOnlyList<SeriesStateEvent> states, IReadOnlyList<InstanceEvent> images,
+        CancellationToken cancellationToken = default);
+
     /// <summary>Runs a read-only SQL query (stats, tests, the quality engine later); rows as column → value.</summary>
     Task<IReadOnlyList<IReadOnlyDictionary<string, object?>>> QueryAsync(string sql, CancellationToken cancellationToken = default);
 

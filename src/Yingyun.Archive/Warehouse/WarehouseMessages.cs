@@ -25,8 +25,8 @@ internal static partial class WarehouseMessages
     public static partial void UnexpectedTopic(this ILogger logger, string group, string position, string topic);
 
     [LoggerMessage(Level = LogLevel.Debug,
-        Message = "Warehouse {Table}: {Count} rows in {Milliseconds:F1} ms")]
-    public static partial void BatchWritten(this ILogger logger, string table, int count, double milliseconds);
+        Message = "Warehouse: {Count} rows {How} in {Milliseconds:F1} ms")]
+    public static partial void BatchWritten(this ILogger logger, int count, string how, double milliseconds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Warehouse: DuckDB {Version} at {DataSource}")]
     public static partial void Opened(this ILogger logger, string version, string dataSource);
