@@ -119,6 +119,7 @@ internal static class StatusEndpoints
                     ? ApiJson.BadRequest(field, ex.Message)
                     : Results.Problem(detail: ex.Message, statusCode: StatusCodes.Status409Conflict, title: "Replay refused");
             }
-        }).WithTags("admin");
+        }).WithTags("admin").Accepts<ReplayRequest>("application/json").Produces<ReplayResult>().ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status403Forbidden);
     }
 }
