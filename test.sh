@@ -13,7 +13,7 @@ filter=""
 if [ "${1:-}" = "--filter" ]; then filter="${2:?--filter needs an expression}"; fi
 
 # ---- system packages ---------------------------------------------------------------------
-apt_packages=(dcmtk python3-pydicom orthanc)
+apt_packages=(dcmtk python3-pydicom python3-numpy orthanc)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
