@@ -222,6 +222,20 @@ public class ServeTests
     }
 
     [Fact]
+    public async Task OpenAPI_describes_the_API_with_the_documented_shapes()
+    {
+        await using var server = await ServerUnderTest.StartAsync();
+        var openApi = await server.GetJsonAsync("/openapi");
+        openApi.GetProperty("paths").EnumerateObject().Select(p => p.Name).Should().Contain(
+            ["/healthz", "/api/stats", "/api/tenants", "/api/tenants/{id}", "/api/nodes", "/api/nodes/{tenant}/{aeTitle}", "/api/admin/replay"]);
+        var schemas = openApi.GetProperty("components").GetProperty("schemas");
+        schemas.GetProperty("TenantConfig").GetProperty("properties").EnumerateObject().Select(p => p.Name)
+            .Should().Equal("id", "name", "aeTitles", "allowedIps", "resendPolicy");
+        schemas.GetProperty("NodeConfig").GetProperty("properties").EnumerateObject().Select(p => p.Name)
+            .Should().Equal("aeTitle", "host", "port", "tenant", "tls");
+    }
+
+    [Fact]
     public async Task An_unknown_AE_is_rejected_once_tenants_are_configured_and_changes_through_the_API_apply_at_once()
     {
         await using var server = await ServerUnderTest.StartAsync(settings: s =>
