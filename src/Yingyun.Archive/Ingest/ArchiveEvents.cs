@@ -18,7 +18,7 @@ public static class ReceiptOutcome
     public const string Replaced = "replaced";
     /// <summary>Byte-identical data set to the current version: recorded, nothing else changes.</summary>
     public const string Duplicate = "duplicate";
-    /// <summary>The SOP Instance UID arrived under another study or patient: kept aside, never merged.</summary>
+    /// <summary>The SOP Instance UID arrived under another patient, study or series: kept aside, never merged.</summary>
     public const string Conflict = "conflict";
     /// <summary>Different content and the tenant's policy keeps the first version: kept aside as rejected.</summary>
     public const string Rejected = "rejected";

@@ -8,9 +8,9 @@ public enum ResendPolicy
 {
     /// <summary>The newest version wins; the prior one is kept as a version (the default, like Doris's sequence column).</summary>
     Replace,
-    /// <summary>The first version stays; the new content is kept aside as a rejected version (warning B000-range status).</summary>
+    /// <summary>The first version stays; the new content is kept aside as a rejected receipt (C-STORE warning B006H "elements discarded").</summary>
     KeepFirst,
-    /// <summary>A changed re-send is refused (C-STORE failure A900-range "refused", STOW FailureReason 0xA900).</summary>
+    /// <summary>A changed re-send is refused and kept aside (C-STORE failure 0111H "duplicate SOP instance", PS3.7 Annex C).</summary>
     Reject,
 }
 
