@@ -40,7 +40,7 @@ dotnet "${args[@]}" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 
-# ---- short fuzz run of the reader (seeded from the corpus; the long run is bench/fuzz) ------
+# ---- short fuzz runs: the reader, then the upper layer, 30 s each (longer: tests/fuzz/run.sh --seconds N) ----
 if [ -z "$filter" ] && [ -x tests/fuzz/run.sh ]; then
   if ! tests/fuzz/run.sh --ci 2>&1 | tee -a "$log"; then status=1; fi
 fi

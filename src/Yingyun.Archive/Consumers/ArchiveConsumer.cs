@@ -31,6 +31,12 @@ public abstract class ArchiveConsumer
 
     protected abstract Task ProcessAsync(IReadOnlyList<EventRecord> batch, CancellationToken cancellationToken);
 
+    /// <summary>Called once the batch last given to <see cref="ProcessAsync"/> is processed and committed (not for a
+    /// batch abandoned or retried), on the consumer's loop; for measurements such as the index lag.</summary>
+    protected virtual void OnCommitted()
+    {
+    }
+
     /// <summary>Runs until <paramref name="cancellationToken"/> is cancelled; a batch in hand is then abandoned
     /// uncommitted (it comes again: at-least-once).</summary>
     public Task RunAsync(IEventLog log, ILogger logger, CancellationToken cancellationToken) =>
@@ -63,6 +69,7 @@ public abstract class ArchiveConsumer
                     await ProcessAsync(batch, aborting).ConfigureAwait(false);
                     await consumer.CommitProcessedAsync(batch, aborting).ConfigureAwait(false);
                     Interlocked.Add(ref _processed, batch.Count);
+                    OnCommitted();
                     delay = TimeSpan.FromMilliseconds(100);
                     break;
                 }

@@ -61,7 +61,14 @@ public sealed class IndexQueryHandler : IQueryHandler, IMoveDestinationResolver
             var answer = new DicomDataset(requested.Count + 1);
             answer.AddOrUpdate(DicomTag.SpecificCharacterSetTag, DicomVR.CS, "ISO_IR 192");
             foreach (var item in requested)
-                answer.AddOrUpdate(row.TryGetItem(item.Tag, out var value) ? value : ZeroLength(item));
+            {
+                if (row.TryGetItem(item.Tag, out var value)) answer.AddOrUpdate(value);
+                // PS3.4 §C.4.1.1.3.2 return keys the SCP knows without the index: where to retrieve from (this AE)
+                // and how available the instances are (all on line in the blob store, §C.6.1.1.5.1).
+                else if (item.Tag == DicomTags.RetrieveAETitle) answer.AddOrUpdate(DicomTags.RetrieveAETitle, DicomVR.AE, request.CalledAeTitle.Trim());
+                else if (item.Tag == DicomTags.InstanceAvailability) answer.AddOrUpdate(DicomTags.InstanceAvailability, DicomVR.CS, "ONLINE");
+                else answer.AddOrUpdate(ZeroLength(item));
+            }
             yield return answer;
         }
     }

@@ -18,6 +18,8 @@ public sealed partial class SqliteIndexStore : IIndexStore
 {
     public const string DefaultFileName = "index.db";
 
+    private static readonly TimeSpan OptimizeInterval = TimeSpan.FromMinutes(10);
+
     private readonly string _connectionString;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ConcurrentBag<SqliteSession> _readers = [];
@@ -25,6 +27,7 @@ public sealed partial class SqliteIndexStore : IIndexStore
     private SqliteSession? _fastWriter;
     private SqliteSession? _durableWriter;
     private volatile bool _hasTombstones;
+    private long _lastOptimize;
     private int _disposed;
 
     /// <param name="databasePathOrConnectionString">A file path (created if missing) or a SQLite connection string
@@ -79,6 +82,14 @@ public sealed partial class SqliteIndexStore : IIndexStore
                 }
                 transaction.Commit();
             }
+            // Statistics for the planner (a name key is an OR over three indexes, which SQLite only chooses knowing the
+            // tables' sizes); 0x10002 also analyses tables that never were (SQLite's advice at open).
+            using (var optimize = connection.CreateCommand())
+            {
+                optimize.CommandText = "PRAGMA optimize = 0x10002";
+                optimize.ExecuteNonQuery();
+            }
+            _lastOptimize = Environment.TickCount64;
             _fastWriter ??= SqliteSession.Open(_connectionString, SqliteSession.Role.FastWriter);
             _hasTombstones = Scalar<long>(connection, "SELECT EXISTS (SELECT 1 FROM tombstone)") != 0;
         }
@@ -110,9 +121,20 @@ public sealed partial class SqliteIndexStore : IIndexStore
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            using var transaction = writer.Connection.BeginTransaction(deferred: false);
-            var result = work(writer, transaction);
-            transaction.Commit();
+            T result;
+            using (var transaction = writer.Connection.BeginTransaction(deferred: false))
+            {
+                result = work(writer, transaction);
+                transaction.Commit();
+            }
+            // SQLite's advice for long-lived connections: PRAGMA optimize now and then (cheap when nothing changed).
+            if (Environment.TickCount64 - _lastOptimize > OptimizeInterval.TotalMilliseconds)
+            {
+                _lastOptimize = Environment.TickCount64;
+                using var optimize = writer.Connection.CreateCommand();
+                optimize.CommandText = "PRAGMA optimize";
+                optimize.ExecuteNonQuery();
+            }
             return result;
         }
         finally

@@ -85,9 +85,14 @@ internal sealed class SqliteQueryBuilder
         if (_base > IndexLevel.Study && _joined[(int)IndexLevel.Study]) sql.Append(" JOIN study st ON st.study_key = ").Append(b).Append(".study_key");
         if (_base > IndexLevel.Patient && _joined[(int)IndexLevel.Patient]) sql.Append(" JOIN patient p ON p.patient_key = st.patient_key");
 
+        // The tenant on every table joined, so that each table's indexes (tenant first) serve its conditions.
         sql.Append(" WHERE ");
-        if (query.TenantIds.Count == 1) sql.Append(b).Append(".tenant_id = ").Append(Parameter(query.TenantIds[0]));
-        else sql.Append(b).Append(".tenant_id IN (").AppendJoin(", ", query.TenantIds.Select(Parameter)).Append(')');
+        string tenants = query.TenantIds.Count == 1
+            ? " = " + Parameter(query.TenantIds[0])
+            : " IN (" + string.Join(", ", query.TenantIds.Select(Parameter)) + ")";
+        sql.Append(b).Append(".tenant_id").Append(tenants);
+        for (int level = 0; level < (int)_base; level++)
+            if (_joined[level]) sql.Append(" AND ").Append(Aliases[level]).Append(".tenant_id").Append(tenants);
         // A patient whose only instances sit in a study that now belongs to another patient has no study of its own.
         if (_base == IndexLevel.Patient) sql.Append(" AND p.number_of_studies > 0");
         foreach (var (condition, level) in conditions)

@@ -62,6 +62,7 @@ internal static class SqliteSchema
         );
         CREATE INDEX patient_name_a ON patient (tenant_id, patient_name_a);
         CREATE INDEX patient_name_i ON patient (tenant_id, patient_name_i);
+        CREATE INDEX patient_name_p ON patient (tenant_id, patient_name_p);   -- all three: a name key ORs them
         CREATE INDEX patient_birth_date ON patient (tenant_id, patient_birth_date);
 
         CREATE TABLE study (

@@ -260,7 +260,9 @@ public sealed partial class DicomAssociation : IAsyncDisposable
     }
 
     /// <summary>A-RELEASE request primitive (Evt11, AR-1): sends A-RELEASE-RQ and waits for the A-RELEASE-RP
-    /// (or a release collision, PS3.8 §9.2 Sta9–Sta12) and the close of the connection.</summary>
+    /// (or a release collision, PS3.8 §9.2 Sta9–Sta12) and the close of the connection. It first waits for the request
+    /// the peer sent us that is being served and for the operations in progress, so it must not be called from a
+    /// request handler of this same association.</summary>
     public async Task ReleaseAsync(CancellationToken cancellationToken = default)
     {
         // Once the A-RELEASE-RQ is out we may send no P-DATA (PS3.8 Sta7 has no Evt9): a response still being written

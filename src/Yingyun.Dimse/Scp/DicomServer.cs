@@ -49,6 +49,7 @@ public sealed partial class DicomServer : IAsyncDisposable
     private Task? _acceptLoop;
     private long _nextConnection;
     private int _stopped;
+    private int _disposed;
 
     public DicomServer(DicomServerOptions options, ILoggerFactory? loggerFactory = null)
     {
@@ -194,20 +195,27 @@ public sealed partial class DicomServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Graceful stop: no new connections; associations in progress run to their end. If
-    /// <paramref name="cancellationToken"/> fires first, the remaining ones are aborted.</summary>
+    /// <summary>Graceful stop: no new connections; associations in progress run to their end, then the storage
+    /// commitment reports still being prepared or sent (<see cref="DimseServices.StopReportsAsync"/>). If
+    /// <paramref name="cancellationToken"/> fires first, the remaining associations are aborted and the reports
+    /// cancelled.</summary>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
         if (Interlocked.Exchange(ref _stopped, 1) == 0) _listener?.Dispose();
         if (_acceptLoop is not null) await _acceptLoop.ConfigureAwait(false);
-        using var abort = cancellationToken.Register(static s => ((CancellationTokenSource)s!).Cancel(), _abortAll);
-        await Task.WhenAll(_connections.Values).ConfigureAwait(false);
+        using (cancellationToken.Register(static s => ((CancellationTokenSource)s!).Cancel(), _abortAll))
+        {
+            await Task.WhenAll(_connections.Values).ConfigureAwait(false);
+        }
+        await _options.Services.StopReportsAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Stops at once: associations aborted, reports in progress cancelled.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         await _abortAll.CancelAsync().ConfigureAwait(false);
-        await StopAsync().ConfigureAwait(false);
+        await StopAsync(new CancellationToken(canceled: true)).ConfigureAwait(false);
         _abortAll.Dispose();
     }
 }

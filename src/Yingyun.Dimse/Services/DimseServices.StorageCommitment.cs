@@ -6,6 +6,8 @@ namespace Yingyun.Dimse;
 public sealed partial class DimseServices
 {
     private readonly ConcurrentDictionary<string, byte> _activeTransactions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<Task, byte> _reports = new();
+    private CancellationTokenSource _reportsStopping = new();
 
     /// <summary>The SCP of the Storage Commitment Push Model: decides what is committed. Null: N-ACTION is refused.</summary>
     public IStorageCommitmentHandler? StorageCommitmentHandler { get; set; }
@@ -33,6 +35,24 @@ public sealed partial class DimseServices
     /// <summary>The SCU side: receives the N-EVENT-REPORTs of the Storage Commitment Push Model, on the association of
     /// the N-ACTION or on one the SCP opens. Null: they are refused.</summary>
     public IStorageCommitmentReportHandler? StorageCommitmentReportHandler { get; set; }
+
+    /// <summary>Storage commitment reports being prepared (the handler deciding) or sent (a new association being
+    /// tried): they outlive the association of their request.</summary>
+    public int ReportsInProgress => _reports.Count;
+
+    /// <summary>Waits until the reports in progress are sent or given up. If <paramref name="cancellationToken"/> fires
+    /// first they are cancelled — the handlers' tokens fire, no further attempt is made — and then awaited.
+    /// <see cref="DicomServer"/> calls this when it stops; these services stay usable afterwards.</summary>
+    public async Task StopReportsAsync(CancellationToken cancellationToken = default)
+    {
+        var stopping = Volatile.Read(ref _reportsStopping);
+        await using (cancellationToken.Register(static s => ((CancellationTokenSource)s!).Cancel(), stopping).ConfigureAwait(false))
+        {
+            await Task.WhenAll(_reports.Keys).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+        if (stopping.IsCancellationRequested && Interlocked.CompareExchange(ref _reportsStopping, new CancellationTokenSource(), stopping) == stopping)
+            stopping.Dispose();
+    }
 
     /// <summary>N-ACTION-RQ, Request Storage Commitment (PS3.4 §J.3.2): checked and answered at once; the handler's
     /// decision then goes back in an N-EVENT-REPORT-RQ (§J.3.3), in the background.</summary>
@@ -71,14 +91,20 @@ public sealed partial class DimseServices
         if (commitment is null) return;
         Log.CommitmentRequested(Logger, association.Name, commitment.TransactionUid, commitment.References.Count);
         // Not awaited: the receive loop goes on, and the SCU may release before the report is ready.
-        _ = ReportStorageCommitmentAsync(association, pc, commitment);
+        var report = ReportStorageCommitmentAsync(association, pc, commitment, Volatile.Read(ref _reportsStopping).Token);
+        _reports[report] = 0;
+        _ = report.ContinueWith(static (t, s) => ((ConcurrentDictionary<Task, byte>)s!).TryRemove(t, out _), _reports,
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     /// <summary>Asks the handler, then sends the N-EVENT-REPORT-RQ: on the same association when
     /// <see cref="StorageCommitmentReportDelivery"/> allows and it is still open, otherwise (or if that fails) on a
     /// new association to the requestor. After it is sent the Transaction UID is no longer active (§J.3.3.1.2).</summary>
-    private async Task ReportStorageCommitmentAsync(DicomAssociation association, PresentationContext pc, StorageCommitmentRequest request)
+    private async Task ReportStorageCommitmentAsync(DicomAssociation association, PresentationContext pc, StorageCommitmentRequest request,
+        CancellationToken stopping)
     {
+        // Off the receive loop from the first await on.
+        await Task.Yield();
         bool owned = _activeTransactions.TryAdd(request.TransactionUid, 0);
         try
         {
@@ -92,9 +118,9 @@ public sealed partial class DimseServices
             {
                 try
                 {
-                    result = StorageCommitment.Complete(request, await StorageCommitmentHandler!.CommitAsync(request, CancellationToken.None).ConfigureAwait(false));
+                    result = StorageCommitment.Complete(request, await StorageCommitmentHandler!.CommitAsync(request, stopping).ConfigureAwait(false));
                 }
-                catch (Exception ex)
+                catch (Exception ex) when (!stopping.IsCancellationRequested)
                 {
                     Log.HandlerFailed(Logger, association.Name, $"storage commitment {request.TransactionUid}", ex);
                     result = StorageCommitment.AllFailed(request, StorageCommitmentFailureReason.ProcessingFailure);
@@ -104,7 +130,11 @@ public sealed partial class DimseServices
             if (StorageCommitmentReportDelivery == StorageCommitmentReportDelivery.SameAssociationIfOpen
                 && await TryReportOnAssociationAsync(association, pc, result).ConfigureAwait(false))
                 return;
-            await ReportOnNewAssociationAsync(association, request, result).ConfigureAwait(false);
+            await ReportOnNewAssociationAsync(association, request, result, stopping).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            Log.ReportNotDelivered(Logger, association.Name, request.TransactionUid, "the server is stopping");
         }
         catch (Exception ex)
         {
@@ -160,10 +190,11 @@ public sealed partial class DimseServices
 
     /// <summary>The report on a new association to the requestor, which we open proposing the SCP role of the Storage
     /// Commitment Push Model (PS3.4 §J.3.3.1.3 Note: the SCU accepts an association where the SCP role is proposed).</summary>
-    private async Task ReportOnNewAssociationAsync(DicomAssociation origin, StorageCommitmentRequest request, StorageCommitmentResult result)
+    private async Task ReportOnNewAssociationAsync(DicomAssociation origin, StorageCommitmentRequest request, StorageCommitmentResult result,
+        CancellationToken stopping)
     {
         var node = StorageCommitmentRequestorResolver is null ? null
-            : await StorageCommitmentRequestorResolver.ResolveAsync(request, CancellationToken.None).ConfigureAwait(false);
+            : await StorageCommitmentRequestorResolver.ResolveAsync(request, stopping).ConfigureAwait(false);
         if (node is null)
         {
             Log.ReportNotDelivered(Logger, origin.Name, result.TransactionUid, $"no address known for the requestor '{request.CallingAeTitle}'");
@@ -172,14 +203,15 @@ public sealed partial class DimseServices
         string? lastProblem = null;
         for (int attempt = 1; attempt <= Math.Max(1, ReportAttempts); attempt++)
         {
-            if (attempt > 1) await Task.Delay(ReportRetryDelay).ConfigureAwait(false);
+            if (attempt > 1) await Task.Delay(ReportRetryDelay, stopping).ConfigureAwait(false);
             var builder = new AssociationRequestBuilder(request.CalledAeTitle, node.AeTitle);
             builder.AddPresentationContext(DicomUids.StorageCommitmentPushModel);
             builder.AddRoleSelection(DicomUids.StorageCommitmentPushModel, scuRole: false, scpRole: true);
             DicomAssociation? target = null;
             try
             {
-                using var timeout = new CancellationTokenSource(ReportResponseTimeout);
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+                timeout.CancelAfter(ReportResponseTimeout);
                 target = await DicomClient.ConnectAsync(new DicomClientOptions
                 {
                     Host = node.Host,
@@ -207,8 +239,8 @@ public sealed partial class DimseServices
                     Log.ReportRefused(Logger, target.Name, result.TransactionUid, response.Command.Status);
                 return;
             }
-            catch (Exception ex) when (ex is DicomAssociationException or System.Net.Sockets.SocketException or TimeoutException or IOException
-                or OperationCanceledException or System.Security.Authentication.AuthenticationException)
+            catch (Exception ex) when (!stopping.IsCancellationRequested && (ex is DicomAssociationException or System.Net.Sockets.SocketException
+                or TimeoutException or IOException or OperationCanceledException or System.Security.Authentication.AuthenticationException))
             {
                 lastProblem = $"attempt {attempt} to {node.AeTitle} at {node.Host}:{node.Port}: {ex.Message}";
                 Log.ReportAttemptFailed(Logger, origin.Name, result.TransactionUid, lastProblem);

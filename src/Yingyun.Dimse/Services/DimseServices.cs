@@ -8,6 +8,8 @@ namespace Yingyun.Dimse;
 /// <see cref="MoveDestinationResolver"/>), the Storage Commitment Push Model's N-ACTION through
 /// <see cref="StorageCommitmentHandler"/> and its N-EVENT-REPORT through <see cref="StorageCommitmentReportHandler"/>.
 /// Every request gets a response, whatever the handler does.</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification =
+    "The only disposable field is a CancellationTokenSource with neither timer nor linked token: it holds nothing to release.")]
 public sealed partial class DimseServices : IDimseRequestProcessor
 {
     public IStoreHandler? StoreHandler { get; set; }

@@ -43,7 +43,7 @@ internal static class StatusEndpoints
         {
             var components = health.Components;
             var consumerStates = consumers.States;
-            bool up = components.Values.All(c => c.Status is ServerHealth.Up or ServerHealth.NotConfigured)
+            bool up = components.Values.All(c => c.Status == ServerHealth.Up)
                 && consumerStates.Values.All(c => c.Status is ServerHealth.Up or "paused");
             var body = new Dictionary<string, object>
             {
@@ -54,7 +54,7 @@ internal static class StatusEndpoints
             return Results.Json(body, ApiJson.Options, statusCode: up ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         }).WithTags("status");
 
-        app.MapGet("/api/stats", async (ConsumerSupervisor consumers, IEventLog log, DimseListener dimse, IServiceProvider services, CancellationToken ct) =>
+        app.MapGet("/api/stats", async (ConsumerSupervisor consumers, IEventLog log, IWarehouse warehouse, DimseListener dimse, CancellationToken ct) =>
         {
             var groups = await consumers.GetLagAsync(ct);
             var consumerStates = consumers.States;
@@ -97,8 +97,7 @@ internal static class StatusEndpoints
                     fsyncs = statistics.Fsyncs,
                 };
             }
-            if (services.GetService(typeof(IWarehouse)) is IWarehouse warehouse)
-                body["archive"] = await ArchiveCountsAsync(warehouse, ct);
+            body["archive"] = await ArchiveCountsAsync(warehouse, ct);
             return Results.Json(body, ApiJson.Options);
         }).WithTags("status");
 
@@ -119,6 +118,7 @@ internal static class StatusEndpoints
                     ? ApiJson.BadRequest(field, ex.Message)
                     : Results.Problem(detail: ex.Message, statusCode: StatusCodes.Status409Conflict, title: "Replay refused");
             }
-        }).WithTags("admin");
+        }).WithTags("admin").Accepts<ReplayRequest>("application/json").Produces<ReplayResult>().ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status403Forbidden);
     }
 }

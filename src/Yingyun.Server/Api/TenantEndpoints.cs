@@ -17,13 +17,17 @@ internal static class TenantEndpoints
     {
         var tenants = app.MapGroup("/api/tenants").WithTags("tenants");
         tenants.MapGet("", async (IIndexStore store, CancellationToken ct) =>
-            Results.Ok((await store.GetTenantsAsync(ct)).OrderBy(t => t.Id, StringComparer.Ordinal)));
+            Results.Ok((await store.GetTenantsAsync(ct)).OrderBy(t => t.Id, StringComparer.Ordinal)))
+            .Produces<TenantConfig[]>();
         tenants.MapGet("/{id}", async (string id, IIndexStore store, CancellationToken ct) =>
-            await store.GetTenantAsync(id, ct) is { } tenant ? Results.Ok(tenant) : ApiJson.NotFound($"no tenant '{id}'"));
+            await store.GetTenantAsync(id, ct) is { } tenant ? Results.Ok(tenant) : ApiJson.NotFound($"no tenant '{id}'"))
+            .Produces<TenantConfig>().ProducesProblem(StatusCodes.Status404NotFound);
         tenants.MapPut("/{id}", (string id, HttpRequest request, IIndexStore store, TenantDirectory directory, CancellationToken ct) =>
-            UpsertTenantAsync(id, request, store, directory, ct));
+            UpsertTenantAsync(id, request, store, directory, ct))
+            .Accepts<TenantConfig>("application/json").Produces<TenantConfig>().Produces<TenantConfig>(StatusCodes.Status201Created).ProducesValidationProblem();
         tenants.MapPost("", (HttpRequest request, IIndexStore store, TenantDirectory directory, CancellationToken ct) =>
-            UpsertTenantAsync(null, request, store, directory, ct));
+            UpsertTenantAsync(null, request, store, directory, ct))
+            .Accepts<TenantConfig>("application/json").Produces<TenantConfig>().Produces<TenantConfig>(StatusCodes.Status201Created).ProducesValidationProblem();
         tenants.MapDelete("/{id}", async (string id, IIndexStore store, TenantDirectory directory, CancellationToken ct) =>
         {
             var nodes = await store.GetNodesAsync(id, ct);
@@ -32,20 +36,25 @@ internal static class TenantEndpoints
             if (!await store.DeleteTenantAsync(id, ct)) return ApiJson.NotFound($"no tenant '{id}'");
             await directory.RefreshAsync(ct);
             return Results.NoContent();
-        });
+        }).Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
 
         var nodes = app.MapGroup("/api/nodes").WithTags("nodes");
         nodes.MapGet("", async (string? tenant, IIndexStore store, CancellationToken ct) =>
             Results.Ok((await store.GetNodesAsync(string.IsNullOrEmpty(tenant) ? null : tenant, ct))
-                .OrderBy(n => n.Tenant, StringComparer.Ordinal).ThenBy(n => n.AeTitle, StringComparer.Ordinal)));
+                .OrderBy(n => n.Tenant, StringComparer.Ordinal).ThenBy(n => n.AeTitle, StringComparer.Ordinal)))
+            .Produces<NodeConfig[]>();
         nodes.MapGet("/{tenant}/{aeTitle}", async (string tenant, string aeTitle, IIndexStore store, CancellationToken ct) =>
-            await FindNodeAsync(store, tenant, aeTitle, ct) is { } node ? Results.Ok(node) : ApiJson.NotFound($"no node '{aeTitle}' in tenant '{tenant}'"));
+            await FindNodeAsync(store, tenant, aeTitle, ct) is { } node ? Results.Ok(node) : ApiJson.NotFound($"no node '{aeTitle}' in tenant '{tenant}'"))
+            .Produces<NodeConfig>().ProducesProblem(StatusCodes.Status404NotFound);
         nodes.MapPut("/{tenant}/{aeTitle}", (string tenant, string aeTitle, HttpRequest request, IIndexStore store, TenantDirectory directory, CancellationToken ct) =>
-            UpsertNodeAsync((tenant, aeTitle), request, store, directory, ct));
+            UpsertNodeAsync((tenant, aeTitle), request, store, directory, ct))
+            .Accepts<NodeConfig>("application/json").Produces<NodeConfig>().Produces<NodeConfig>(StatusCodes.Status201Created).ProducesValidationProblem();
         nodes.MapPost("", (HttpRequest request, IIndexStore store, TenantDirectory directory, CancellationToken ct) =>
-            UpsertNodeAsync(null, request, store, directory, ct));
+            UpsertNodeAsync(null, request, store, directory, ct))
+            .Accepts<NodeConfig>("application/json").Produces<NodeConfig>().Produces<NodeConfig>(StatusCodes.Status201Created).ProducesValidationProblem();
         nodes.MapDelete("/{tenant}/{aeTitle}", async (string tenant, string aeTitle, IIndexStore store, CancellationToken ct) =>
-            await store.DeleteNodeAsync(tenant, aeTitle, ct) ? Results.NoContent() : ApiJson.NotFound($"no node '{aeTitle}' in tenant '{tenant}'"));
+            await store.DeleteNodeAsync(tenant, aeTitle, ct) ? Results.NoContent() : ApiJson.NotFound($"no node '{aeTitle}' in tenant '{tenant}'"))
+            .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
     }
 
     private static async Task<IResult> UpsertTenantAsync(string? routeId, HttpRequest request, IIndexStore store, TenantDirectory directory, CancellationToken ct)

@@ -58,6 +58,7 @@ public sealed partial class ArchiveLifecycle(
     {
         var clock = Stopwatch.StartNew();
         health.Set("dimse", ServerHealth.Starting);
+        health.Set("http", ServerHealth.Starting);
         _lock = services.GetRequiredService<DataDirectoryLock>();
 
         health.Set("eventLog", ServerHealth.Starting);
@@ -69,16 +70,10 @@ public sealed partial class ArchiveLifecycle(
         await index.InitializeAsync(cancellationToken).ConfigureAwait(false);
         health.Set("index", ServerHealth.Up, index is SqliteIndexStore sqlite ? $"{options.Index.Provider}, {sqlite.DatabasePath}" : options.Index.Provider);
 
-        if (services.GetService<IWarehouse>() is { } warehouse)
-        {
-            health.Set("warehouse", ServerHealth.Starting);
-            await warehouse.InitializeAsync(cancellationToken).ConfigureAwait(false);
-            health.Set("warehouse", ServerHealth.Up, warehouse is DuckDbWarehouse duck ? $"{options.Warehouse.Provider}, {duck.DataSource}" : options.Warehouse.Provider);
-        }
-        else
-        {
-            health.Set("warehouse", ServerHealth.NotConfigured, "no warehouse in this build");
-        }
+        health.Set("warehouse", ServerHealth.Starting);
+        var warehouse = services.GetRequiredService<IWarehouse>();
+        await warehouse.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        health.Set("warehouse", ServerHealth.Up, warehouse is DuckDbWarehouse duck ? $"{options.Warehouse.Provider}, {duck.DataSource}" : options.Warehouse.Provider);
 
         var tenants = services.GetRequiredService<TenantDirectory>();
         await tenants.InitializeAsync(options.Tenants, cancellationToken).ConfigureAwait(false);
@@ -91,18 +86,12 @@ public sealed partial class ArchiveLifecycle(
         health.Set("tenants", ServerHealth.Up, $"{tenants.All.Count} tenant(s)");
 
         // Receipts a crash interrupted are finished (or removed, if never acknowledged) before anyone can send again.
-        if (services.GetService<IngestService>() is { } ingest)
-        {
-            health.Set("ingest", ServerHealth.Starting, "recovering");
-            var (finished, removed) = await ingest.RecoverAsync(cancellationToken).ConfigureAwait(false);
-            if (finished + removed > 0) LogRecovered(finished, removed);
-            services.GetRequiredService<YingyunMetrics>().ObserveIngest(ingest.Counters);
-            health.Set("ingest", ServerHealth.Up, ingest.Blobs.Root);
-        }
-        else
-        {
-            health.Set("ingest", ServerHealth.NotConfigured, "no ingest in this build");
-        }
+        health.Set("ingest", ServerHealth.Starting, "recovering");
+        var ingest = services.GetRequiredService<IngestService>();
+        var (finished, removed) = await ingest.RecoverAsync(cancellationToken).ConfigureAwait(false);
+        if (finished + removed > 0) LogRecovered(finished, removed);
+        services.GetRequiredService<YingyunMetrics>().ObserveIngest(ingest.Counters);
+        health.Set("ingest", ServerHealth.Up, ingest.Blobs.Root);
 
         _consumers = services.GetRequiredService<ConsumerSupervisor>();
         _consumers.Start();
@@ -121,12 +110,10 @@ public sealed partial class ArchiveLifecycle(
         health.Set("http", ServerHealth.Up, http);
         _lock!.PublishServer(new ServerInfo(Environment.ProcessId, http, _dimse!.Port, options.Dimse.AeTitle.Trim(), DateTimeOffset.UtcNow));
 
-
         if (!logger.IsEnabled(LogLevel.Information)) return;
         LogServing(options.DataDirectory, elapsed.TotalMilliseconds);
         string aeTitle = options.Dimse.AeTitle.Trim();
-        LogDimse(aeTitle, options.Dimse.Address, _dimse.Port, options.Dimse.MaximumAssociations,
-            _dimse.HasStoreHandler ? "ingest" : "not offered in this build", _dimse.HasQueryHandler ? "index" : "not offered in this build");
+        LogDimse(aeTitle, options.Dimse.Address, _dimse.Port, options.Dimse.MaximumAssociations);
         LogHttp(http);
         foreach (var tenant in tenants.All.OrderBy(t => t.Id, StringComparer.Ordinal))
         {
@@ -136,9 +123,8 @@ public sealed partial class ArchiveLifecycle(
         }
         var consumers = _consumers!.Consumers;
         string eventLog = log is EmbeddedEventLog ? "embedded" : log.GetType().Name;
-        string warehouse = services.GetService<IWarehouse>() is null ? "none" : options.Warehouse.Provider;
-        string groups = consumers.Count == 0 ? "none in this build" : string.Join(", ", consumers.Select(c => $"{c.Group} ({string.Join("+", c.Topics)})"));
-        LogPipeline(eventLog, options.Index.Provider, warehouse, groups);
+        string groups = string.Join(", ", consumers.Select(c => $"{c.Group} ({string.Join("+", c.Topics)})"));
+        LogPipeline(eventLog, options.Index.Provider, options.Warehouse.Provider, groups);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -171,8 +157,8 @@ public sealed partial class ArchiveLifecycle(
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Yingyun serving from {DataDirectory} (ready in {Milliseconds:F0} ms)")]
     private partial void LogServing(string dataDirectory, double milliseconds);
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "DIMSE: AE {AeTitle} on {Address}:{Port}, up to {MaximumAssociations} associations; C-STORE: {Store}; C-FIND/C-MOVE/C-GET: {Query}")]
-    private partial void LogDimse(string aeTitle, string address, int port, int maximumAssociations, string store, string query);
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "DIMSE: AE {AeTitle} on {Address}:{Port}, up to {MaximumAssociations} associations; C-ECHO, C-STORE (ingest), C-FIND/C-MOVE/C-GET (index), Storage Commitment")]
+    private partial void LogDimse(string aeTitle, string address, int port, int maximumAssociations);
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "HTTP: {Address} is open without authentication (loopback only): /healthz, /metrics, /api/stats, /api/tenants, /api/nodes, /api/admin/replay")]
     private partial void LogHttp(string address);

@@ -16,7 +16,7 @@ public sealed partial class ConsumerSupervisor : IDisposable
     private readonly Dictionary<string, Runner> _runners;
     private readonly CancellationTokenSource _abort = new();
     private readonly SemaphoreSlim _replayGate = new(1, 1);
-    private bool _stopping;
+    private volatile bool _stopping;
 
     public ConsumerSupervisor(IEnumerable<ArchiveConsumer> consumers, IEventLog log, YingyunMetrics metrics, ILogger<ConsumerSupervisor> logger)
     {
@@ -82,6 +82,29 @@ public sealed partial class ConsumerSupervisor : IDisposable
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _stopping = true;
+        // A replay in progress restarts its group when done: let it finish first, so that group is stopped too.
+        bool gate = false;
+        try
+        {
+            await _replayGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            gate = true;
+        }
+        catch (OperationCanceledException)
+        {
+            // Out of time: stop what runs now.
+        }
+        try
+        {
+            await StopRunnersAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (gate) _replayGate.Release();
+        }
+    }
+
+    private async Task StopRunnersAsync(CancellationToken cancellationToken)
+    {
         foreach (var runner in _runners.Values) await runner.Stopping.CancelAsync().ConfigureAwait(false);
         using var abort = cancellationToken.Register(static s => ((CancellationTokenSource)s!).Cancel(), _abort);
         await Task.WhenAll(_runners.Values.Select(r => r.Loop)).ConfigureAwait(false);

@@ -12,8 +12,7 @@ namespace Yingyun.Server.Hosting;
 /// tenants (<see cref="TenantAssociationAuthorizer"/>), whose C-STORE goes to the ingest (<see cref="IStoreHandler"/>
 /// from DI, metered), whose C-FIND/C-MOVE/C-GET go to the index (<see cref="IQueryHandler"/>,
 /// <see cref="IMoveDestinationResolver"/> from DI) and whose Storage Commitment is answered from the registry and the
-/// blob store (<see cref="IStorageCommitmentHandler"/>, <see cref="IStorageCommitmentRequestorResolver"/>). Services not registered are simply not offered: DimseServices
-/// answers their requests with a refusal status.</summary>
+/// blob store (<see cref="IStorageCommitmentHandler"/>, <see cref="IStorageCommitmentRequestorResolver"/>).</summary>
 public sealed class DimseListener : IAsyncDisposable
 {
     private readonly YingyunOptions _options;
@@ -35,18 +34,10 @@ public sealed class DimseListener : IAsyncDisposable
 
     public bool IsListening => _server is not null;
 
-    public bool HasStoreHandler { get; private set; }
-
-    public bool HasQueryHandler { get; private set; }
-
     public int ActiveAssociations => _server?.ActiveAssociations ?? 0;
 
     public void Start()
     {
-        var store = _services.GetService<IStoreHandler>();
-        var query = _services.GetService<IQueryHandler>();
-        HasStoreHandler = store is not null;
-        HasQueryHandler = query is not null;
         var serverOptions = new DicomServerOptions
         {
             Address = IPAddress.Parse(_options.Dimse.Address),
@@ -56,11 +47,11 @@ public sealed class DimseListener : IAsyncDisposable
             Policy = new AssociationPolicy { Authorizer = _services.GetRequiredService<TenantAssociationAuthorizer>() },
             Services = new DimseServices
             {
-                StoreHandler = store is null ? null : new MeteredStoreHandler(store, _services.GetRequiredService<YingyunMetrics>()),
-                QueryHandler = query,
-                MoveDestinationResolver = _services.GetService<IMoveDestinationResolver>(),
-                StorageCommitmentHandler = _services.GetService<IStorageCommitmentHandler>(),
-                StorageCommitmentRequestorResolver = _services.GetService<IStorageCommitmentRequestorResolver>(),
+                StoreHandler = new MeteredStoreHandler(_services.GetRequiredService<IStoreHandler>(), _services.GetRequiredService<YingyunMetrics>()),
+                QueryHandler = _services.GetRequiredService<IQueryHandler>(),
+                MoveDestinationResolver = _services.GetRequiredService<IMoveDestinationResolver>(),
+                StorageCommitmentHandler = _services.GetRequiredService<IStorageCommitmentHandler>(),
+                StorageCommitmentRequestorResolver = _services.GetRequiredService<IStorageCommitmentRequestorResolver>(),
                 Logger = _loggerFactory.CreateLogger<DicomServer>(),
             },
         };

@@ -10,7 +10,6 @@ public sealed class ServerHealth
     public const string Starting = "starting";
     public const string Down = "down";
     public const string Stopped = "stopped";
-    public const string NotConfigured = "absent";
 
     private readonly ConcurrentDictionary<string, ComponentState> _components = new(StringComparer.Ordinal);
 

@@ -47,6 +47,12 @@ public static class YingyunHost
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(options.Dimse.ShutdownTimeoutSeconds + 30));
 
         AddArchive(builder.Services, options);
+        builder.Services.AddOpenApi(openApi => openApi.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "Yingyun";
+            document.Info.Description = "Tenants, nodes, statistics and administration of a Yingyun archive (ARCHITECTURE.md §8).";
+            return Task.CompletedTask;
+        }));
         builder.Services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService("yingyun", serviceInstanceId: options.ResolvedNodeId)).WithMetrics(metrics => metrics
             .AddMeter(YingyunMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime")
             .AddPrometheusExporter());
@@ -86,7 +92,7 @@ public static class YingyunHost
             ? DuckDbWarehouse.ForDataDirectory(options.DataDirectory, sp.GetRequiredService<ILoggerFactory>().CreateLogger<DuckDbWarehouse>())
             : new DuckDbWarehouse(options.Warehouse.ConnectionString!, sp.GetRequiredService<ILoggerFactory>().CreateLogger<DuckDbWarehouse>()));
         services.AddSingleton<ArchiveConsumer, StorageConsumer>();
-        services.AddSingleton<ArchiveConsumer, IndexConsumer>();
+        services.AddSingleton<ArchiveConsumer>(sp => new IndexConsumer(sp.GetRequiredService<IIndexStore>(), sp.GetRequiredService<YingyunMetrics>().InstanceIndexed));
         services.AddSingleton<ArchiveConsumer>(sp => new WarehouseConsumer(sp.GetRequiredService<IWarehouse>(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<WarehouseConsumer>()));
         services.AddSingleton<ConsumerSupervisor>();
@@ -99,6 +105,7 @@ public static class YingyunHost
     {
         var app = builder.Build();
         app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapOpenApi("/openapi");
         StatusEndpoints.Map(app);
         TenantEndpoints.Map(app);
         return app;

@@ -67,5 +67,36 @@ public sealed class ConsumerTests
         index.Dump().Should().Equal(before);
     }
 
+    [Fact]
+    public async Task Index_consumer_reports_each_committed_instance_lag_from_its_receipt()
+    {
+        await using var index = await TestIndex.CreateAsync();
+        var now = new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
+        var instances = Enumerable.Range(1, 12).Select(n =>
+        {
+            var e = TestEvents.Make("a", "P1", "1.1", "1.1.1", "1.9." + n, n, "CT", "Name^1");
+            e.ReceivedTime = now.AddMilliseconds(-10 * n);
+            return e;
+        }).ToList();
+        await using var log = EmbeddedEventLog.Open(new EmbeddedEventLogOptions { Directory = Path.Combine(index.Folder.Path, "eventlog") });
+        await log.AppendBatchAsync([.. instances.Select(e => new EventMessage(Topics.DicomImageQueue, Encoding.UTF8.GetBytes(e.StudyUid), ArchiveEventJson.Serialize(e)))]);
+
+        var lags = new System.Collections.Concurrent.ConcurrentQueue<TimeSpan>();
+        var indexer = new IndexConsumer(index.Store, lags.Enqueue, new FixedTime(now)) { MaxBatch = 5 };
+        using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var running = indexer.RunAsync(log, NullLogger.Instance, stop.Token);
+        while (await LagAsync(log, "index") > 0) await Task.Delay(20, stop.Token);
+        await stop.CancelAsync();
+        await running;
+
+        // One value per instance, measured at the commit (the fixed "now") from each one's receipt.
+        lags.Order().Should().Equal(Enumerable.Range(1, 12).Select(n => TimeSpan.FromMilliseconds(10 * n)));
+    }
+
+    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+
     private static async Task<long> LagAsync(EmbeddedEventLog log, string group) => (await log.GetLagAsync(group)).Sum(l => l.Lag);
 }

@@ -193,6 +193,15 @@ public sealed class QueryMatchingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Retrieve_AE_title_and_availability_are_answered()
+    {
+        var answer = (await FindAsync(StudyRoot, "SERIES", "StudyInstanceUID=1.2.2", "SeriesInstanceUID", "RetrieveAETitle", "InstanceAvailability"))
+            .Should().ContainSingle().Subject;
+        answer.GetString(DicomTags.RetrieveAETitle).Should().Be("YINGYUN");
+        answer.GetString(DicomTags.InstanceAvailability).Should().Be("ONLINE");
+    }
+
+    [Fact]
     public async Task Counts_at_patient_and_series_level()
     {
         var patient = (await FindAsync(PatientRoot, "PATIENT", "PatientID=P1", "NumberOfPatientRelatedStudies", "NumberOfPatientRelatedSeries",

@@ -274,6 +274,8 @@ internal sealed class CommitSignallingLog(IEventLog inner) : IEventLog
         public ValueTask SeekAsync(string topic, int partition, long offset, CancellationToken cancellationToken = default) =>
             inner.SeekAsync(topic, partition, offset, cancellationToken);
 
+        public long GetPosition(string topic, int partition) => inner.GetPosition(topic, partition);
+
         public ValueTask SeekToTimeAsync(DateTimeOffset time, CancellationToken cancellationToken = default) =>
             inner.SeekToTimeAsync(time, cancellationToken);
 

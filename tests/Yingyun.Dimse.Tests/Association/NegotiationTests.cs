@@ -40,6 +40,27 @@ public class NegotiationTests
     }
 
     [Fact]
+    public async Task The_requestor_may_take_the_scp_role_for_storage_and_storage_commitment_only()
+    {
+        await using var server = new TestServer();
+        var builder = new AssociationRequestBuilder("TESTSCU", "YINGYUN");
+        builder.AddPresentationContext(DicomUids.StorageCommitmentPushModel);
+        builder.AddPresentationContext(DicomUids.CTImageStorage);
+        builder.AddPresentationContext(DicomUids.StudyRootQueryRetrieveInformationModelFind);
+        // PS3.4 §J.3.3.1.3: a Storage Commitment SCP opening an association for its report proposes the SCP role.
+        builder.AddRoleSelection(DicomUids.StorageCommitmentPushModel, scuRole: false, scpRole: true);
+        builder.AddRoleSelection(DicomUids.CTImageStorage, scuRole: true, scpRole: true);
+        builder.AddRoleSelection(DicomUids.StudyRootQueryRetrieveInformationModelFind, scuRole: true, scpRole: true);
+        await using var association = await DicomClient.ConnectAsync(server.Client(), builder.Build());
+        var contexts = association.PresentationContexts.ToDictionary(p => p.AbstractSyntax);
+        association.IsScpFor(contexts[DicomUids.StorageCommitmentPushModel]).Should().BeTrue();
+        contexts[DicomUids.StorageCommitmentPushModel].RequestorIsScu.Should().BeFalse();
+        association.IsScpFor(contexts[DicomUids.CTImageStorage]).Should().BeTrue();
+        association.IsScpFor(contexts[DicomUids.StudyRootQueryRetrieveInformationModelFind]).Should().BeFalse("the archive answers queries, it does not ask them");
+        await association.ReleaseAsync();
+    }
+
+    [Fact]
     public async Task Wrong_called_ae_is_rejected()
     {
         await using var server = new TestServer();

@@ -224,6 +224,73 @@ public class StorageCommitmentTests
         await second.ReleaseAsync();
     }
 
+    /// <summary>A handler that waits for its token: only a cancelled stop ends it.</summary>
+    private sealed class EndlessHandler : IStorageCommitmentHandler
+    {
+        public TaskCompletionSource Entered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource Cancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public async ValueTask<StorageCommitmentResult> CommitAsync(StorageCommitmentRequest request, CancellationToken cancellationToken)
+        {
+            Entered.TrySetResult();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+            finally
+            {
+                if (cancellationToken.IsCancellationRequested) Cancelled.TrySetResult();
+            }
+            throw new InvalidOperationException("unreachable");
+        }
+    }
+
+    [Fact]
+    public async Task Stopping_the_server_waits_for_reports_in_progress_and_disposing_it_cancels_them()
+    {
+        // Graceful stop: the report of a request already taken still goes out, after its association has ended.
+        var requestors = new Requestors();
+        var server = StartScp(requestors, StorageCommitmentReportDelivery.NewAssociation);
+        var stored = await StoreAsync(server, "CT_small.dcm");
+        var held = new HeldHandler(server.Options.Services.StorageCommitmentHandler!);
+        server.Options.Services.StorageCommitmentHandler = held;
+        var reports = new StorageCommitmentReports();
+        await using var listener = new TestServer(o =>
+        {
+            o.AeTitle = "TESTSCU";
+            o.Services.StorageCommitmentReportHandler = reports;
+        });
+        requestors.Nodes["TESTSCU"] = new DicomNode("TESTSCU", "127.0.0.1", listener.Port);
+        string uid = StorageCommitment.NewTransactionUid();
+        var report = reports.Expect(uid);
+        await using (var association = await DicomClient.ConnectAsync(server.Client(), [DicomUids.StorageCommitmentPushModel]))
+        {
+            (await association.RequestStorageCommitmentAsync(uid, stored)).Command.Status.Should().Be(DimseStatus.Success);
+            await association.ReleaseAsync();
+        }
+        await held.Entered.Task.WaitAsync(Patience);
+        server.Options.Services.ReportsInProgress.Should().Be(1);
+        var stop = server.Server.StopAsync();
+        held.Release.SetResult();
+        await stop.WaitAsync(Patience);
+        report.IsCompletedSuccessfully.Should().BeTrue("the stop waits for the report, which reaches the listener before it ends");
+        server.Options.Services.ReportsInProgress.Should().Be(0);
+        await server.DisposeAsync();
+
+        // Dispose: a report still being decided is cancelled, and the dispose does not wait for it to decide.
+        await using var second = StartScp();
+        var endless = new EndlessHandler();
+        second.Options.Services.StorageCommitmentHandler = endless;
+        await using (var association = await DicomClient.ConnectAsync(second.Client(), [DicomUids.StorageCommitmentPushModel]))
+        {
+            (await association.RequestStorageCommitmentAsync(StorageCommitment.NewTransactionUid(), stored)).Command.Status.Should().Be(DimseStatus.Success);
+            await endless.Entered.Task.WaitAsync(Patience);
+            await second.Server.DisposeAsync().AsTask().WaitAsync(Patience);
+        }
+        await endless.Cancelled.Task.WaitAsync(Patience);
+        second.Options.Services.ReportsInProgress.Should().Be(0);
+    }
+
     private static DimseCommand Action(ushort actionType = StorageCommitment.ActionTypeRequest, string instance = DicomUids.StorageCommitmentPushModelInstance) => new()
     {
         CommandField = DimseCommandField.NActionRequest,

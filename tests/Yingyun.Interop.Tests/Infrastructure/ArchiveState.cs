@@ -84,10 +84,45 @@ internal sealed class ArchiveState
         };
     }
 
+    /// <summary>Rows of a query on the index (SQLite), column name → value.</summary>
+    public static async Task<List<Dictionary<string, object?>>> IndexRowsAsync(string dataDirectory, string sql, bool readOnly = true)
+    {
+        await using var sqlite = new SqliteConnection($"Data Source={Path.Combine(dataDirectory, "index.db")};Mode={(readOnly ? "ReadOnly" : "ReadWrite")};Pooling=False");
+        await sqlite.OpenAsync();
+        await using var command = sqlite.CreateCommand();
+        command.CommandText = sql;
+        await using var reader = await command.ExecuteReaderAsync();
+        return await RowsAsync(reader);
+    }
+
+    /// <summary>Rows of a query on the warehouse (DuckDB), column name → value.</summary>
+    public static async Task<List<Dictionary<string, object?>>> WarehouseRowsAsync(string dataDirectory, string sql, bool readOnly = true)
+    {
+        await using var duck = new DuckDBConnection($"Data Source={Path.Combine(dataDirectory, "warehouse.duckdb")}{(readOnly ? ";ACCESS_MODE=READ_ONLY" : "")}");
+        await duck.OpenAsync();
+        await using var command = duck.CreateCommand();
+        command.CommandText = sql;
+        await using var reader = await command.ExecuteReaderAsync();
+        return await RowsAsync(reader);
+    }
+
+    private static async Task<List<Dictionary<string, object?>>> RowsAsync(System.Data.Common.DbDataReader reader)
+    {
+        var rows = new List<Dictionary<string, object?>>();
+        while (await reader.ReadAsync())
+        {
+            var row = new Dictionary<string, object?>(StringComparer.Ordinal);
+            for (int i = 0; i < reader.FieldCount; i++) row[reader.GetName(i)] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+            rows.Add(row);
+        }
+        return rows;
+    }
+
     /// <summary>The SOP Instance UID of a Part 10 file (its data set's, PS3.7 §9.1.1).</summary>
     public static async Task<string> SopInstanceUidOfAsync(string path)
     {
-        await using var stream = File.OpenRead(path);
-        return (await Part10Header.ReadAsync(stream, path)).SopInstanceUid;
+        // DicomReader rather than the Part 10 header: some corpus files have no preamble (rtstruct.dcm).
+        var file = await DicomReader.OpenAsync(path, new DicomReaderOptions { StopBeforeTag = new DicomTag(0x0008, 0x0019) });
+        return file.Dataset.GetString(DicomTags.SOPInstanceUID) ?? throw new InvalidOperationException($"{path}: no SOP Instance UID");
     }
 }

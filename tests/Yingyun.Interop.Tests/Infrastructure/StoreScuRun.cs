@@ -45,11 +45,13 @@ internal sealed class StoreScuRun
 
     public Task Exited => _exited.Task;
 
-    public static StoreScuRun Start(int port, string calledAe, string callingAe, IReadOnlyList<string> files, Action? onAcknowledged = null)
+    public static StoreScuRun Start(int port, string calledAe, string callingAe, IReadOnlyList<string> files, Action? onAcknowledged = null, params string[] options)
     {
         // -nh: no halt on an unsuccessful store, so a refusal cannot hide the rest; the association ends when the
         // server goes away.
-        var arguments = new List<string> { "-v", "-nh", "-aet", callingAe, "-aec", calledAe, "127.0.0.1", port.ToString() };
+        var arguments = new List<string> { "-v", "-nh", "-aet", callingAe, "-aec", calledAe };
+        arguments.AddRange(options);
+        arguments.AddRange(["127.0.0.1", port.ToString()]);
         arguments.AddRange(files);
         var process = Dcmtk.Start("storescu", [.. arguments]);
         return new StoreScuRun(process, onAcknowledged ?? (() => { }));

@@ -112,6 +112,8 @@ public class ServeTests
         // Ingest appended the receipt's log_queue event; the consumer took it.
         await consumer.WaitForAsync(1);
         await Eventually.TrueAsync(() => consumer.ProcessedRecords == 1);
+        await Eventually.TrueAsync(async () => (await server.GetJsonAsync("/api/stats")).GetProperty("consumers").EnumerateArray()
+            .Single(g => g.GetProperty("group").GetString() == "index").GetProperty("lag").GetInt64() == 0);
 
         var text = await server.Http.GetStringAsync("/metrics");
         text.Should().Contain("yingyun_dimse_instances_received_total{otel_scope_name=\"Yingyun\",outcome=\"success\"} 1");
@@ -123,6 +125,9 @@ public class ServeTests
         text.Should().Contain("yingyun_consumer_lag{otel_scope_name=\"Yingyun\",group=\"metrics-test\",topic=\"log_queue\"} 0");
         text.Should().Contain("yingyun_ingest_receipts_total{otel_scope_name=\"Yingyun\",outcome=\"stored\"} 1");
         text.Should().Contain("yingyun_eventlog_records_appended_total");
+        // The index consumer committed the instance: one index lag value, in the sub-second buckets.
+        text.Should().Contain("yingyun_index_lag_seconds_count{otel_scope_name=\"Yingyun\"} 1");
+        text.Should().Contain("yingyun_index_lag_seconds_bucket{otel_scope_name=\"Yingyun\",le=\"0.001\"}");
     }
 
     [Fact]
@@ -214,6 +219,20 @@ public class ServeTests
             deleted.StatusCode.Should().Be(HttpStatusCode.NoContent);
         using (var missing = await http.GetAsync("/api/nodes/hospital-a/PACS1"))
             missing.StatusCode.Should().Be(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task OpenAPI_describes_the_API_with_the_documented_shapes()
+    {
+        await using var server = await ServerUnderTest.StartAsync();
+        var openApi = await server.GetJsonAsync("/openapi");
+        openApi.GetProperty("paths").EnumerateObject().Select(p => p.Name).Should().Contain(
+            ["/healthz", "/api/stats", "/api/tenants", "/api/tenants/{id}", "/api/nodes", "/api/nodes/{tenant}/{aeTitle}", "/api/admin/replay"]);
+        var schemas = openApi.GetProperty("components").GetProperty("schemas");
+        schemas.GetProperty("TenantConfig").GetProperty("properties").EnumerateObject().Select(p => p.Name)
+            .Should().Equal("id", "name", "aeTitles", "allowedIps", "resendPolicy");
+        schemas.GetProperty("NodeConfig").GetProperty("properties").EnumerateObject().Select(p => p.Name)
+            .Should().Equal("aeTitle", "host", "port", "tenant", "tls");
     }
 
     [Fact]

@@ -160,8 +160,13 @@ internal static class PduSeeds
         var action = new DimseCommand { CommandField = DimseCommandField.NActionRequest, MessageId = 5, HasDataSet = true, ActionTypeId = 1 };
         action.RequestedSopClassUid = DicomUids.StorageCommitmentPushModel;
         action.RequestedSopInstanceUid = DicomUids.StorageCommitmentPushModelInstance;
+        // PS3.4 Table J.3-1: the Action Information of Request Storage Commitment.
         var list = new DicomDataset();
         list.AddOrUpdate(DicomTags.TransactionUID, "2.25.77");
+        var reference = new DicomDataset();
+        reference.AddOrUpdate(DicomTags.ReferencedSOPClassUID, DicomUids.CTImageStorage);
+        reference.AddOrUpdate(DicomTags.ReferencedSOPInstanceUID, "2.25.123456789");
+        list.AddOrUpdate(new DicomSequence(DicomTags.ReferencedSOPSequence, reference));
         return Concat(
             PduEncoder.Encode(rq),
             PData(1, Command | Last, CommandSetCodec.Encode(action)),

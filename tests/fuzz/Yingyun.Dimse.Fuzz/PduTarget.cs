@@ -24,8 +24,9 @@ namespace Yingyun.Dimse.Fuzz;
 /// <item><b>The acceptor.</b> The whole input is the peer's side of a connection to a real acceptor
 /// (<see cref="DicomAssociation"/>'s acceptor run, as <see cref="DicomServer"/> runs it) with an
 /// <see cref="AssociationPolicy"/> and the <see cref="DimseServices"/> (C-ECHO; C-STORE into a handler that reads
-/// the data set; C-FIND/C-MOVE/C-GET identifiers decoded, then refused since no query handler is set), read in
-/// chunks of 1 to 251 bytes. After the input ends the association must end; everything it sent back must be valid:
+/// the data set; C-FIND/C-MOVE/C-GET identifiers and Storage Commitment action information decoded and checked,
+/// then refused, since no query or commitment handler is set: those would answer in the background, and runs must
+/// be deterministic for afl-fuzz), read in chunks of 1 to 251 bytes. After the input ends the association must end; everything it sent back must be valid:
 /// one A-ASSOCIATE-AC or -RJ first, P-DATA-TF only after an AC and only on accepted contexts, every command set a
 /// decodable response, nothing but an A-ABORT after an A-ASSOCIATE-RJ or A-RELEASE-RP (AA-7 in Sta13) and nothing
 /// at all after an A-ABORT, and an A-ABORT's source and reason from PS3.8 Table 9-26.</item>
