@@ -279,8 +279,6 @@ internal sealed class CommitSignallingLog(IEventLog inner) : IEventLog
         public ValueTask SeekToTimeAsync(DateTimeOffset time, CancellationToken cancellationToken = default) =>
             inner.SeekToTimeAsync(time, cancellationToken);
 
-        public long GetPosition(string topic, int partition) => inner.GetPosition(topic, partition);
-
         public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 }
