@@ -199,6 +199,9 @@ internal static class DuckDbRows
     {
         public required SeriesStateEvent Newest { get; set; }
 
+        /// <summary>The attributes come from an image event (whose values the image table reports on).</summary>
+        public bool FromImage { get; private set; }
+
         public DateTimeOffset First { get; set; }
 
         public DateTimeOffset Last { get; set; }
@@ -206,7 +209,14 @@ internal static class DuckDbRows
         public static SeriesState Of(SeriesStateEvent e) => new() { Newest = e, First = e.ReceivedTime, Last = e.ReceivedTime };
 
         /// <summary>The series part of an image event: the same fields under the same names.</summary>
-        public static SeriesState Of(InstanceEvent e) => Of(new SeriesStateEvent
+        public SeriesState Copy() => new() { Newest = Newest, FromImage = FromImage, First = First, Last = Last };
+
+        public static SeriesState Of(InstanceEvent e) => new()
+        {
+            FromImage = true,
+            First = e.ReceivedTime,
+            Last = e.ReceivedTime,
+            Newest = new SeriesStateEvent
         {
             TraceId = e.TraceId,
             TenantId = e.TenantId,
@@ -229,7 +239,8 @@ internal static class DuckDbRows
             SeriesNumber = e.SeriesNumber,
             SeriesDescription = e.SeriesDescription,
             BodyPartExamined = e.BodyPartExamined,
-        });
+        },
+        };
 
         /// <summary>Folds another receipt of the same series in: its attributes win on an equal or larger version (the
         /// later one in the batch on a tie, as for a row already stored), times widen.</summary>
@@ -238,6 +249,7 @@ internal static class DuckDbRows
             if (other.Newest.Version >= Newest.Version)
             {
                 Newest = other.Newest;
+                FromImage = other.FromImage;
             }
 
             First = Earliest(First, other.First);

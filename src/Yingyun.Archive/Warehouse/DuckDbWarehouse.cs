@@ -185,18 +185,19 @@ public sealed class DuckDbWarehouse : IWarehouse
         WriteAsync([PlanObjects(batch)], cancellationToken);
 
     public Task WriteImageMetaAsync(IReadOnlyList<InstanceEvent> batch, CancellationToken cancellationToken = default) =>
-        WriteAsync([PlanImages(batch)], cancellationToken);
+        WriteAsync([PlanInstancesAndSeries(batch, [])], cancellationToken);
 
     public Task WriteStateMetaAsync(IReadOnlyList<SeriesStateEvent> batch, CancellationToken cancellationToken = default) =>
-        WriteAsync([PlanStates(batch)], cancellationToken);
+        WriteAsync([PlanInstancesAndSeries([], batch)], cancellationToken);
 
-    /// <summary>The three tables in one transaction: images, then series states, then receipts.</summary>
+    /// <summary>The three tables in one transaction: images, then series states, then receipts. The series receipts of
+    /// both topics are folded together and merged once.</summary>
     public Task WriteAsync(IReadOnlyList<ObjectMetaEvent> objects, IReadOnlyList<SeriesStateEvent> states, IReadOnlyList<InstanceEvent> images,
         CancellationToken cancellationToken = default) =>
-        WriteAsync([PlanImages(images), PlanStates(states), PlanObjects(objects)], cancellationToken);
+        WriteAsync([PlanInstancesAndSeries(images, states), PlanObjects(objects)], cancellationToken);
 
-    /// <summary>How one table's share of a batch is written: <see cref="Fast"/>, when there is one, is tried first; if the
-    /// transaction fails, it is rolled back and every table is written with <see cref="Merge"/>, which is always correct.
+    /// <summary>How one share of a batch is written: <see cref="Fast"/>, when there is one, is tried first; if the
+    /// transaction fails, it is rolled back and every share is written with <see cref="Merge"/>, which is always correct.
     /// The merge is told whether the rows' values were already reported (so a bad value is logged once).</summary>
     private sealed class Plan(int rows, Action<DuckDBConnection>? fast, Action<DuckDBConnection, bool> merge)
     {
@@ -230,31 +231,50 @@ public sealed class DuckDbWarehouse : IWarehouse
             });
     }
 
-    /// <summary>First receipts of instances (the usual batch) are inserted and their series counts incremented, which
-    /// touches only the batch's rows. A batch with a replaced version, or one that meets rows already there (a
-    /// replay), is merged: newest version wins, and the counts of every series it touches are recomputed from the
-    /// image table. Either way every image receipt is also a receipt of its series, so the series row exists as soon
-    /// as one of its instances does, whichever topic arrives first.</summary>
-    private Plan PlanImages(IReadOnlyList<InstanceEvent> batch)
+    /// <summary>Images and series. First receipts of instances (the usual batch) are inserted and their series counts
+    /// incremented, which touches only the batch's rows. A batch with a replaced version, or one that meets rows already
+    /// there (a replay), is merged: newest version wins, and the counts of every series it touches are recomputed from
+    /// the image table. Series rows come from state events and from image events alike (every image receipt is a
+    /// receipt of its series), so a series with instances always has its row, whichever topic arrives first; they are
+    /// folded to one row per series (attributes of the newest version, arrival times widened) and merged. Conflicting
+    /// and rejected receipts are kept aside (ARCHITECTURE.md §5): their state events are not the series' state.</summary>
+    private Plan PlanInstancesAndSeries(IReadOnlyList<InstanceEvent> images, IReadOnlyList<SeriesStateEvent> states)
     {
-        var rows = Newest(WithKeys(batch, WarehouseTables.DicomImageMeta, static e => e.TraceId, static e =>
+        var instances = Newest(WithKeys(images, WarehouseTables.DicomImageMeta, static e => e.TraceId, static e =>
             string.IsNullOrEmpty(e.TenantId) ? "tenant_id" :
             string.IsNullOrEmpty(e.SopUid) ? "sop_uid" :
             string.IsNullOrEmpty(e.SeriesUid) ? "series_uid" : null), static e => (e.TenantId, e.SopUid), static e => e.Version);
-        var firstReceipts = rows.TrueForAll(static e => e.Outcome == ReceiptOutcome.Stored);
-        return new Plan(rows.Count,
+        var stateRows = WithKeys(states.Where(static e => e.Outcome is not (ReceiptOutcome.Conflict or ReceiptOutcome.Rejected)).ToList(),
+            WarehouseTables.DicomStateMeta, static e => e.TraceId, static e =>
+                string.IsNullOrEmpty(e.TenantId) ? "tenant_id" :
+                string.IsNullOrEmpty(e.SeriesUid) ? "series_uid" :
+                string.IsNullOrEmpty(e.StudyUid) ? "study_uid" : null);
+        var series = instances.Select(DuckDbRows.SeriesState.Of).Concat(stateRows.Select(DuckDbRows.SeriesState.Of)).ToList();
+        var rows = instances.Count + stateRows.Count;
+        if (instances.Count == 0)
+        {
+            // Counts need no refresh: a series with instances already has its row, and the image writes keep its counts.
+            return new Plan(rows, fast: null, merge: (connection, quiet) =>
+            {
+                StageSeries(connection, series, quiet);
+                Execute(connection, DuckDbSql.UpsertState);
+            });
+        }
+
+        var firstReceipts = instances.TrueForAll(static e => e.Outcome == ReceiptOutcome.Stored);
+        return new Plan(rows,
             fast: firstReceipts ? connection =>
             {
-                Stage(connection, DuckDbRows.ImageMeta, rows, static e => e.TraceId, quiet: false);
-                StageSeries(connection, rows.Select(DuckDbRows.SeriesState.Of), quiet: true);
+                Stage(connection, DuckDbRows.ImageMeta, instances, static e => e.TraceId, quiet: false);
+                StageSeries(connection, series, quiet: false);
                 Execute(connection, DuckDbSql.InsertImageMeta);
                 Execute(connection, DuckDbSql.UpsertState);
                 Execute(connection, DuckDbSql.CountInsertedImages);
             } : null,
             merge: (connection, quiet) =>
             {
-                Stage(connection, DuckDbRows.ImageMeta, rows, static e => e.TraceId, quiet);
-                StageSeries(connection, rows.Select(DuckDbRows.SeriesState.Of), quiet: true);
+                Stage(connection, DuckDbRows.ImageMeta, instances, static e => e.TraceId, quiet);
+                StageSeries(connection, series, quiet);
                 Execute(connection, $"DELETE FROM {TouchedSeries}");
                 // The series the batch touches, before the merge: the incoming ones and, for an instance that moves to
                 // another series, the one it leaves.
@@ -262,25 +282,6 @@ public sealed class DuckDbWarehouse : IWarehouse
                 Execute(connection, DuckDbSql.UpsertImageMeta);
                 Execute(connection, DuckDbSql.UpsertState);
                 Execute(connection, DuckDbSql.RecountTouchedSeries);
-            });
-    }
-
-    /// <summary>The receipts folded into one row per series and merged (attributes of the newest version, arrival
-    /// times widened). Counts need no refresh here: a series with instances already has its row, made by the image
-    /// writer, which keeps the counts.</summary>
-    private Plan PlanStates(IReadOnlyList<SeriesStateEvent> batch)
-    {
-        // Conflicting and rejected receipts are kept aside (ARCHITECTURE.md §5): they are not the series' state.
-        var rows = WithKeys(batch.Where(static e => e.Outcome is not (ReceiptOutcome.Conflict or ReceiptOutcome.Rejected)).ToList(),
-            WarehouseTables.DicomStateMeta, static e => e.TraceId, static e =>
-                string.IsNullOrEmpty(e.TenantId) ? "tenant_id" :
-                string.IsNullOrEmpty(e.SeriesUid) ? "series_uid" :
-                string.IsNullOrEmpty(e.StudyUid) ? "study_uid" : null);
-        return new Plan(rows.Count, fast: null,
-            merge: (connection, quiet) =>
-            {
-                StageSeries(connection, rows.Select(DuckDbRows.SeriesState.Of), quiet);
-                Execute(connection, DuckDbSql.UpsertState);
             });
     }
 
@@ -396,8 +397,9 @@ public sealed class DuckDbWarehouse : IWarehouse
         return kept.Select(i => batch[i]).ToList();
     }
 
-    /// <summary>Folds the series receipts into one row per series and stages them.</summary>
-    private void StageSeries(DuckDBConnection connection, IEnumerable<DuckDbRows.SeriesState> receipts, bool quiet)
+    /// <summary>Folds the series receipts into one row per series (on copies: a retried transaction folds again) and
+    /// stages them. Values that came from an image event were reported by the image table.</summary>
+    private void StageSeries(DuckDBConnection connection, List<DuckDbRows.SeriesState> receipts, bool quiet)
     {
         var series = new Dictionary<(string Tenant, string Series), DuckDbRows.SeriesState>();
         var order = new List<DuckDbRows.SeriesState>();
@@ -410,23 +412,26 @@ public sealed class DuckDbWarehouse : IWarehouse
             }
             else
             {
-                series[key] = receipt;
-                order.Add(receipt);
+                var copy = receipt.Copy();
+                series[key] = copy;
+                order.Add(copy);
             }
         }
 
-        Stage(connection, DuckDbRows.StateMeta, order, static s => s.Newest.TraceId, quiet);
+        Stage(connection, DuckDbRows.StateMeta, order, static s => s.Newest.TraceId, quiet, static s => s.FromImage);
     }
 
     /// <summary>Empties the table's staging table and appends the rows to it.</summary>
-    private void Stage<T>(DuckDBConnection connection, DuckDbRows.Writer<T> writer, List<T> rows, Func<T, string?> traceId, bool quiet)
+    private void Stage<T>(DuckDBConnection connection, DuckDbRows.Writer<T> writer, List<T> rows, Func<T, string?> traceId, bool quiet,
+        Func<T, bool>? quietRow = null)
     {
         Execute(connection, $"DELETE FROM {writer.StageTable}");
-        var fields = new DuckDbRows.FieldReader(this, writer.Table.Name) { Quiet = quiet };
+        var fields = new DuckDbRows.FieldReader(this, writer.Table.Name);
         using var appender = connection.CreateAppender(writer.StageTable);
         foreach (var row in rows)
         {
             fields.TraceId = traceId(row) ?? "";
+            fields.Quiet = quiet || (quietRow?.Invoke(row) ?? false);
             writer.Append(appender, row, fields);
         }
     }
@@ -483,7 +488,8 @@ public sealed class DuckDbWarehouse : IWarehouse
                     command.Parameters.Add(new DuckDBParameter(value ?? DBNull.Value));
                 }
 
-                using var cancel = cancellationToken.Register(static c => ((DuckDBCommand)c!).Cancel(), command);
+                using var interrupter = new Interrupter(command, cancellationToken);
+                cancellationToken.ThrowIfCancellationRequested();
                 using var reader = command.ExecuteReader();
                 var names = new string[reader.FieldCount];
                 var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
@@ -523,6 +529,56 @@ public sealed class DuckDbWarehouse : IWarehouse
         finally
         {
             ReturnReader(connection, healthy);
+        }
+    }
+
+    /// <summary>Interrupts a running query once its token is cancelled. DuckDB forgets an interrupt that arrives before
+    /// the query has started (a new query clears the flag), so the interrupt is repeated until the query is over.</summary>
+    private sealed class Interrupter : IDisposable
+    {
+        private static readonly TimeSpan Every = TimeSpan.FromMilliseconds(50);
+        private readonly DuckDBCommand _command;
+        private readonly Lock _gate = new();
+        private readonly CancellationTokenRegistration _registration;
+        private Timer? _timer;
+        private bool _done;
+
+        public Interrupter(DuckDBCommand command, CancellationToken cancellationToken)
+        {
+            _command = command;
+            _registration = cancellationToken.Register(static s => ((Interrupter)s!).Start(), this);
+        }
+
+        private void Start()
+        {
+            lock (_gate)
+            {
+                if (!_done)
+                {
+                    _timer = new Timer(static s => ((Interrupter)s!).Interrupt(), this, TimeSpan.Zero, Every);
+                }
+            }
+        }
+
+        private void Interrupt()
+        {
+            lock (_gate)
+            {
+                if (!_done)
+                {
+                    _command.Cancel();
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            _registration.Dispose();
+            lock (_gate)
+            {
+                _done = true;
+                _timer?.Dispose();
+            }
         }
     }
 
